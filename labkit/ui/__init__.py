@@ -1,0 +1,1 @@
+"""Widgets and pictures, each with a static fallback for headless runs and HTML."""
