@@ -21,12 +21,15 @@ def status_rows(status) -> list[tuple[str, str]]:
 
 def status_html(status) -> str:
     colour = _COLOURS.get(status.state_word, "#57606a")
-    cells = "".join(
-        f"<tr><th style='text-align:left;padding:2px 12px 2px 0'>{html.escape(k)}</th>"
-        f"<td style='padding:2px 0'>{html.escape(v) if k != 'State' else f'<b style=\"color:{colour}\">{html.escape(v)}</b>'}</td></tr>"
-        for k, v in status_rows(status))
+    cells = []
+    for label, value in status_rows(status):
+        shown = html.escape(value)
+        if label == "State":
+            shown = f"<b style='color:{colour}'>{shown}</b>"
+        cells.append(f"<tr><th style='text-align:left;padding:2px 12px 2px 0'>{html.escape(label)}</th>"
+                     f"<td style='padding:2px 0'>{shown}</td></tr>")
     return (f"<div class='labkit-status' data-state='{html.escape(status.state_word)}'>"
-            f"<b>Lab {html.escape(status.name)}</b><table>{cells}</table></div>")
+            f"<b>Lab {html.escape(status.name)}</b><table>{''.join(cells)}</table></div>")
 
 
 def status_text(status) -> str:
