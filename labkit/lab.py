@@ -100,7 +100,7 @@ class VaultLab:
                  tls: bool = False, binary: str | Path | None = None, port: int | None = None,
                  home: str | Path | None = None, timeout: float | None = None,
                  key_shares: int = 3, key_threshold: int = 2, plugin_dir: str | Path | None = None,
-                 export_env: bool = True):
+                 storage_config: str | None = None, export_env: bool = True):
         if mode not in MODES:
             raise LabError(f"Unknown mode {mode!r}.",
                            "Use mode='dev' (in memory, instant) or mode='durable' (raft storage, Shamir unseal).")
@@ -120,6 +120,10 @@ class VaultLab:
         self.key_shares = 1 if mode == "dev" else key_shares
         self.key_threshold = 1 if mode == "dev" else key_threshold
         self.plugin_dir = Path(plugin_dir) if plugin_dir else None
+        # A ready storage stanza (e.g. storage "postgresql" {...}) replaces raft in durable mode.
+        self.storage_config = storage_config
+        if storage_config and mode != "durable":
+            raise LabError("storage_config needs mode='durable'.", "Pass mode='durable' with a storage stanza.")
         self._export = export_env
         self.binary: ServerBinary | None = None
         self.process: LabProcess | None = None
@@ -180,9 +184,10 @@ class VaultLab:
     def _verify(self):
         return str(self.ca_cert) if self.tls else True
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """A plain HTTP call to ``/v1/PATH``. ``verify`` is passed on every call: a
-        Session-level ``verify`` loses to ``REQUESTS_CA_BUNDLE`` in requests."""
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A plain HTTP call to ``/v1/PATH`` (no token unless given in ``headers``), for
+        unauthenticated endpoints and raw status codes. ``verify`` is passed on every
+        call: a Session-level ``verify`` loses to ``REQUESTS_CA_BUNDLE`` in requests."""
         kwargs.setdefault("timeout", 5)
         return self._http().request(method, f"{self.address}/v1/{path}", verify=self._verify(), **kwargs)
 
@@ -194,7 +199,7 @@ class VaultLab:
     def health(self) -> dict:
         """``GET /v1/sys/health``, asked to answer 200 with a JSON body in every state
         (hvac returns a raw Response for sealed or uninitialised servers)."""
-        resp = self._request(
+        resp = self.request(
             "GET", "sys/health",
             params={"standbyok": "true", "perfstandbyok": "true", "sealedcode": 200,
                     "uninitcode": 200, "drsecondarycode": 200},
@@ -204,7 +209,7 @@ class VaultLab:
 
     def seal_status(self) -> dict:
         """``GET /v1/sys/seal-status`` (unauthenticated)."""
-        resp = self._request("GET", "sys/seal-status")
+        resp = self.request("GET", "sys/seal-status")
         resp.raise_for_status()
         return resp.json()
 
@@ -333,7 +338,7 @@ class VaultLab:
             binary=self.binary, storage="raft" if self.mode == "durable" else "inmem",
             api_port=self.port, cluster_port=self.cluster_port, data_dir=raft_dir,
             tls_cert=tls_cert, tls_key=tls_key, node_id=f"{self.name}-1",
-            plugin_dir=self.plugin_dir, lab_name=self.name,
+            plugin_dir=self.plugin_dir, lab_name=self.name, storage_block=self.storage_config,
         )
         return write_private(self.config_dir / SERVER_CONFIG, text)
 
@@ -411,7 +416,7 @@ class VaultLab:
             body = {"secret_shares": self.key_shares, "secret_threshold": self.key_threshold}
         else:
             body = {"recovery_shares": self.key_shares, "recovery_threshold": self.key_threshold}
-        resp = self._request("PUT", "sys/init", json=body, timeout=self.timeout)
+        resp = self.request("PUT", "sys/init", json=body, timeout=self.timeout)
         if resp.status_code >= 400:
             raise ServerStartError(f"Initialising the server failed: {redact.redact(resp.text)}\n"
                                    f"Last lines of {self.log_path}:\n{self.process.tail()}",
@@ -499,7 +504,7 @@ class VaultLab:
         for key in self.credentials.unseal_keys:
             if not status.get("sealed"):
                 break
-            resp = self._request("PUT", "sys/unseal", json={"key": key.reveal()}, timeout=30)
+            resp = self.request("PUT", "sys/unseal", json={"key": key.reveal()}, timeout=30)
             if resp.status_code >= 400:
                 raise LabError(f"Unseal failed: {redact.redact(resp.text)}",
                                "The stored keys do not match this server's data; restore credentials.json.")

@@ -55,7 +55,7 @@ def render_server_config(*, binary, storage: str, api_port: int, cluster_port: i
                          data_dir: Path | None = None, tls_cert: Path | None = None,
                          tls_key: Path | None = None, node_id: str = "node1",
                          plugin_dir: Path | None = None, log_level: str = "info",
-                         extra: str = "", lab_name: str = "lab") -> str:
+                         extra: str = "", lab_name: str = "lab", storage_block: str | None = None) -> str:
     """Render the server config: storage ``inmem`` or ``raft``, a loopback TCP listener
     (TLS when a certificate is given), optional plugin directory and extra stanzas."""
     host = "127.0.0.1"
@@ -67,7 +67,9 @@ def render_server_config(*, binary, storage: str, api_port: int, cluster_port: i
     else:
         listener = render("server/listener.hcl.tmpl", address=hcl_str(f"{host}:{api_port}"),
                           cluster_address=hcl_str(f"{host}:{cluster_port}"))
-    if storage == "inmem":
+    if storage_block:
+        pass
+    elif storage == "inmem":
         storage_block = render("server/storage-inmem.hcl.tmpl")
     elif storage == "raft":
         storage_block = render("server/storage-raft.hcl.tmpl", path=hcl_str(data_dir), node_id=hcl_str(node_id))
