@@ -61,6 +61,13 @@ def no_orphans_at_end():
 
 
 @pytest.fixture
+def leftover_processes():
+    """``leftover_processes(root)``: lab processes still running under ``root`` after
+    waiting up to 15 s for them to go."""
+    return wait_no_lab_processes
+
+
+@pytest.fixture
 def lab_home(tmp_path, monkeypatch) -> Path:
     """A LABKIT_HOME of the test's own (under the session home, so the orphan check sees it)."""
     home = Path(tempfile.mkdtemp(prefix="home-", dir=_HOME))

@@ -73,6 +73,10 @@ def free_port(host: str = LOOPBACK) -> int:
         return sock.getsockname()[1]
 
 
+def port_needs_privilege(port: int) -> bool:
+    return port < 1024 and os.geteuid() != 0
+
+
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     """True when a server could listen on ``port``. SO_REUSEADDR as servers set it:
     connections lingering in TIME_WAIT after a restart don't make a port busy."""
@@ -102,6 +106,9 @@ def port_owner(port: int) -> str:
 def require_free_port(port: int, what: str = "the lab server", host: str = LOOPBACK) -> int:
     if not 0 < port < 65536:
         raise PortBusy(f"{port} is not a TCP port.", "Give a port between 1024 and 65535, or none to let the lab choose.")
+    if port_needs_privilege(port):
+        raise PortBusy(f"Port {port}, wanted for {what}, is below 1024 and only root may listen there.",
+                       "Leave the port unset so the lab picks a free one, or choose a port from 1024 to 65535.")
     if not port_is_free(port, host):
         raise PortBusy(
             f"Port {port} on {host}, wanted for {what}, is already in use by {port_owner(port)}.",

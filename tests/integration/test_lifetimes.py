@@ -44,15 +44,13 @@ def gone(pid, timeout=15.0):
 
 
 @pytest.mark.parametrize("mode", ["dev", "durable"])
-def test_ephemeral_lab_dies_when_its_owner_is_sigkilled(lab_home, mode):
+def test_ephemeral_lab_dies_when_its_owner_is_sigkilled(lab_home, mode, leftover_processes):
     owner, info = run_owner(f"eph-{mode}", mode, "ephemeral", "wait")
     assert psutil.pid_exists(info["pid"])
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     assert gone(info["pid"]), "the server outlived its SIGKILLed owner"
-    from tests.conftest import wait_no_lab_processes
-
-    assert wait_no_lab_processes(lab_home) == []
+    assert leftover_processes(lab_home) == []
 
 
 def test_ephemeral_lab_stops_at_normal_exit(lab_home):
