@@ -10,6 +10,8 @@ again by name after a kernel restart instead of starting a second server::
 
 Modes:
 
+Both modes mount a KV version 2 engine at ``secret/`` when they initialise.
+
 * ``dev``: ``storage "inmem"``, one unseal key, ready in a fraction of a second; data
   is gone when the server stops. Unlike ``server -dev`` it prints no root token or
   unseal key into the server log, so the log can be shipped as evidence.
@@ -427,9 +429,14 @@ class VaultLab:
         if self.seal_status().get("sealed"):
             self.unseal()
         self._wait_active()
-        if self.mode == "dev":
-            # What `server -dev` gives: a KV v2 engine at secret/.
-            self.client.sys.enable_secrets_engine("kv", path=KV_MOUNT, options={"version": "2"})
+        # What `server -dev` gives, in both modes so lessons read the same: KV v2 at secret/.
+        self.client.sys.enable_secrets_engine("kv", path=KV_MOUNT, options={"version": "2"})
+        # A new KV v2 mount upgrades itself in the background and refuses writes until
+        # done; `server -dev` waits for that too.
+        headers = {"X-Vault-Token": self.credentials.root_token.reveal()}
+        self.process.wait_until(
+            lambda: self.request("GET", f"{KV_MOUNT}/config", headers=headers).status_code == 200,
+            self.timeout, f"serving KV v2 at {KV_MOUNT}/", interval=0.01)
 
     def _write_state(self) -> None:
         self.workspace.write_json(STATE, {
