@@ -113,6 +113,16 @@ class StartOutcome:
     seconds: float
     error: str = ""
 
+    @property
+    def cause(self) -> str:
+        """The log line that names why the server did not come up (empty when it did)."""
+        lines = [ln.strip() for ln in self.error.splitlines() if ln.strip()]
+        for marker in ("Error configuring seal", "* ", "failed to unseal", "error="):
+            hits = [ln for ln in lines if marker in ln]
+            if hits:
+                return hits[-1]
+        return lines[0] if lines else ""
+
     def __str__(self) -> str:
         if self.ok:
             return f"started and unsealed in {self.seconds:.2f} s"
