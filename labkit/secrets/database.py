@@ -110,6 +110,14 @@ class PostgresSecrets:
         return DynamicCredential(data["username"], Secret(data["password"], "database-password"),
                                  resp["lease_id"], resp["lease_duration"], resp["renewable"])
 
+    def disconnect(self) -> None:
+        """``DELETE /v1/sys/mounts/:mount``: revokes every lease (dropping its role) and
+        closes the engine's connections, so PostgreSQL can then stop at once."""
+        from .engines import mounted_engines
+
+        if self.mount + "/" in mounted_engines(self.client):
+            self.client.sys.disable_secrets_engine(path=self.mount)
+
     def role_exists(self, username: str) -> bool:
         """Whether PostgreSQL has this role (``pg_roles``)."""
         name = username.replace("'", "''")

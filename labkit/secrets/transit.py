@@ -13,7 +13,7 @@ import html
 import re
 
 import hvac
-from hvac.exceptions import InvalidPath, InvalidRequest
+from hvac.exceptions import InvalidPath, InvalidRequest, ParamValidationError
 
 from ..errors import LabError
 from .engines import enable_engine
@@ -54,7 +54,7 @@ class Transit:
         """``POST /v1/:mount/keys/:name``; ``ed25519``/``ecdsa-p256``/``rsa-2048`` keys sign."""
         try:
             self._api.create_key(name=name, key_type=key_type, mount_point=self.mount)
-        except InvalidRequest as exc:
+        except (InvalidRequest, ParamValidationError) as exc:
             raise LabError(f"Cannot create transit key {name!r} of type {key_type!r}: {exc}",
                            "Key types: aes256-gcm96, chacha20-poly1305, ed25519, ecdsa-p256, rsa-2048, ...") from None
         return self.key(name)
