@@ -152,7 +152,7 @@ def enable(lab, device: AuditDevice, timeout: float = 10) -> AuditDevice:
             f"{lab.binary.product} {lab.binary.version_string} has no {device.type!r} audit device.",
             f"Use one of {', '.join(lab.capabilities.audit_devices)}.")
     if method(lab) == "api":
-        resp = lab.request("PUT", f"sys/audit/{device.mount}", headers=_token_headers(lab),
+        resp = lab.request("PUT", f"sys/audit/{device.mount.rstrip('/')}", headers=_token_headers(lab),
                            json={"type": device.type, "options": device.options, "description": device.description})
         if resp.status_code >= 400:
             message = "; ".join(resp.json().get("errors") or []) if resp.content else resp.reason
@@ -176,7 +176,7 @@ def disable(lab, path: str, timeout: float = 10) -> None:
     creates a new salt, so old hashes no longer match."""
     mount = path.strip("/") + "/"
     if method(lab) == "api":
-        resp = lab.request("DELETE", f"sys/audit/{mount}", headers=_token_headers(lab))
+        resp = lab.request("DELETE", f"sys/audit/{mount.rstrip('/')}", headers=_token_headers(lab))
         if resp.status_code >= 400:
             raise LabError(f"Disabling audit device {mount} failed: {resp.text.strip()}",
                            "List the devices with enabled_devices(lab).")
