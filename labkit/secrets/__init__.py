@@ -6,7 +6,7 @@ with a fix, and registers every secret it sees with the redactor.
 """
 
 from .database import DynamicCredential, PostgresSecrets
-from .display import Table
+from .display import Attempt, Table, attempt
 from .engines import enable_engine, mounted_engines
 from .kv import KVv2
 from .leases import Leases
@@ -14,6 +14,6 @@ from .pki_engine import IssuedLeaf, PKIHierarchy
 from .transit import Transit, key_versions_picture
 
 __all__ = [
-    "DynamicCredential", "IssuedLeaf", "KVv2", "Leases", "PKIHierarchy", "PostgresSecrets", "Table",
-    "Transit", "enable_engine", "key_versions_picture", "mounted_engines",
+    "Attempt", "DynamicCredential", "IssuedLeaf", "KVv2", "Leases", "PKIHierarchy", "PostgresSecrets", "Table",
+    "Transit", "attempt", "enable_engine", "key_versions_picture", "mounted_engines",
 ]

@@ -43,3 +43,41 @@ class Table:
 
     def _repr_mimebundle_(self, **kwargs):
         return {"text/plain": str(self), "text/html": self._repr_html_()}
+
+
+class Attempt:
+    """The outcome of a call that may be refused, for showing an error in a cell
+    without stopping the notebook: ``attempt(kv.put, "x", {...}, cas=1)``."""
+
+    def __init__(self, value=None, error: BaseException | None = None):
+        self.value = value
+        self.error = error
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def message(self) -> str:
+        return redact(str(self.error)) if self.error is not None else ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"succeeded: {redact(repr(self.value))}"
+        return f"refused ({type(self.error).__name__}): {self.message}"
+
+    __repr__ = __str__
+
+    def _repr_mimebundle_(self, **kwargs):
+        colour = "#1a7f37" if self.ok else "#cf222e"
+        body = html.escape(str(self))
+        return {"text/plain": str(self),
+                "text/html": f"<pre style='color:{colour};white-space:pre-wrap'>{body}</pre>"}
+
+
+def attempt(call, *args, **kwargs) -> Attempt:
+    """Run ``call(*args, **kwargs)``; keep its result or the error it raised."""
+    try:
+        return Attempt(call(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - the point is to show any refusal
+        return Attempt(error=exc)

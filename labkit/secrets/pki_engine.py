@@ -174,7 +174,8 @@ class PKIHierarchy:
         try:
             chain = verifier.verify(leaf.x509, intermediates)
         except VerificationError as exc:
-            return ChainVerification(False, hostname, [], str(exc))
+            reason = str(exc).split(" (encountered processing")[0]
+            return ChainVerification(False, hostname, [], reason)
         return ChainVerification(True, hostname, [c.subject.rfc4514_string() for c in chain])
 
     def revoke(self, serial_number: str) -> dt.datetime:
