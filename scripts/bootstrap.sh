@@ -37,6 +37,20 @@ fi
 
 # 2. Python environment ----------------------------------------------------
 PY=${PYTHON:-python3}
+if ! command -v "$PY" >/dev/null 2>&1; then
+  echo "No $PY found. Install Python 3.10 or newer (Debian: apt-get install -y python3 python3-venv; macOS: brew install python)." >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ] && ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  # Debian splits venv/ensurepip out of python3.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing python3-venv"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  else
+    echo "$PY cannot make virtual environments. Install it with: sudo apt-get install -y python3-venv" >&2
+    exit 1
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   say "Creating .venv with $($PY --version)"
   "$PY" -m venv .venv
