@@ -128,8 +128,8 @@ class RaftNode:
 
     # Life ------------------------------------------------------------------
     def _render(self) -> Path:
-        self.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for folder in (self.folder.parent, self.folder, self.config_dir, self.data_dir):
+            folder.mkdir(exist_ok=True, mode=0o700)
         text = render_server_config(
             binary=self.cluster.binary, storage="raft", api_port=self.api_port, cluster_port=self.cluster_port,
             data_dir=self.data_dir, node_id=self.node_id, lab_name=f"{self.cluster.name}/{self.name}",
