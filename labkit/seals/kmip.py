@@ -132,6 +132,11 @@ class LabKmipServer:
                 client.activate(uid)
         return uid
 
+    def activate_key(self, cert: IssuedCert, uid: str) -> None:
+        """KMIP Activate: Pre-Active -> Active (only the owner may)."""
+        with self.client(cert) as client:
+            client.activate(uid)
+
     def key_state(self, cert: IssuedCert, uid: str) -> str:
         """KMIP Get Attributes ``State`` of the key (Pre-Active, Active, Deactivated...)."""
         with self.client(cert) as client:
