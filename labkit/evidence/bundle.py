@@ -79,6 +79,9 @@ def copy_notebook(src: Path, dest: Path) -> dict | None:
 def render_html(notebook: Path, dest: Path) -> str | None:
     """nbconvert's HTML of the (already redacted) notebook; an error text if it fails."""
     try:
+        from ._papermill import skip_iri_checker
+
+        skip_iri_checker()
         import nbformat
         from nbconvert import HTMLExporter
 
@@ -314,13 +317,17 @@ def summary_markdown(run: dict) -> str:
     return "\n".join(lines)
 
 
-def summary_html(markdown_text: str, run: dict) -> str:
-    """A self-contained HTML page of the same summary (tables and links)."""
-    out = ["<!doctype html><html><head><meta charset='utf-8'><title>Certification evidence</title>",
-           "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.PASS{color:#1a7f37;font-weight:bold}"
-           ".FAIL{color:#cf222e;font-weight:bold}blockquote{background:#fff4e5;padding:.5em 1em}</style>"
-           "</head><body>"]
+def summary_html(markdown_text: str, run: dict | None = None, page: bool = True) -> str:
+    """A self-contained HTML page of the same summary (tables and links); with
+    ``page=False`` just the fragment, for a notebook output."""
+    style = ("<style>.labkit-summary table{border-collapse:collapse}.labkit-summary td,.labkit-summary th"
+             "{border:1px solid #ccc;padding:4px 8px;text-align:left}.PASS{color:#1a7f37;font-weight:bold}"
+             ".FAIL{color:#cf222e;font-weight:bold}.labkit-summary blockquote{background:#fff4e5;padding:.5em 1em}"
+             "</style>")
+    out = (["<!doctype html><html><head><meta charset='utf-8'><title>Certification evidence</title>", style,
+            "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}</style></head><body>"]
+           if page else [style])
+    out.append("<div class='labkit-summary'>")
     import re
 
     def inline(text: str) -> str:
@@ -358,7 +365,9 @@ def summary_html(markdown_text: str, run: dict) -> str:
             out.append(f"<p>{inline(line)}</p>")
     if in_table:
         out.append("</table>")
-    out.append("</body></html>")
+    out.append("</div>")
+    if page:
+        out.append("</body></html>")
     return "\n".join(out)
 
 

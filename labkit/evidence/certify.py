@@ -43,6 +43,9 @@ class CertifyResult:
     def summary(self) -> str:
         return (self.folder / "summary.md").read_text(encoding="utf-8")
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         lines = [f"Certification {self.run_id}: {'PASSED' if self.ok else 'FAILED'} in {self.seconds:.1f} s"]
         for r in self.results:

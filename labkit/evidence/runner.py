@@ -170,7 +170,7 @@ class Runner:
             "JPY_SESSION_NAME": "",
             "PYTHONUNBUFFERED": "1",
         }
-        argv = [sys.executable, "-m", "papermill", "-k", "python3", "--no-progress-bar", "--log-output",
+        argv = [sys.executable, "-m", "labkit.evidence._papermill", "-k", "python3", "--no-progress-bar", "--log-output",
                 "-f", str(params_file), "--cwd", str(self.cwd or entry.path.parent),
                 str(entry.path), str(result.executed)]
         return argv, env

@@ -29,6 +29,14 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def _repr_html_(self) -> str:
+        from .form import verify_html
+
+        return verify_html(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         head = (f"Evidence {self.bundle}: {'VERIFIED' if self.ok else 'FAILED'} "
                 f"({self.files} files, manifest sha256 {self.fingerprint[:16]}...)")
