@@ -143,9 +143,10 @@ class KeyVersionsPicture:
 
     def svg(self) -> str:
         box_w, gap, top = 96, 24, 34
-        labels = list(self.uses.items())
-        width = max(40 + self.latest * (box_w + gap), 360)
-        height = top + 60 + 26 * max(1, len(labels)) + 30
+        # Newest version first: each label's line then never crosses another label's text.
+        labels = sorted(self.uses.items(), key=lambda item: -item[1])
+        width = 40 + self.latest * (box_w + gap) + 280
+        height = top + 60 + 26 * max(1, len(labels))
         x_of = {v: 20 + (v - 1) * (box_w + gap) for v in range(1, self.latest + 1)}
         parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
                  f"font-family='sans-serif' font-size='12'>",
