@@ -250,6 +250,12 @@ class PostgresServer:
         cluster folder lies outside the lab folder) deletes the data too.
         """
         if self.process is not None:
+            if self.process.alive():
+                # SIGINT is PostgreSQL's "fast" shutdown: it ends sessions instead of
+                # waiting for clients to leave (SIGTERM's "smart" mode), still checkpointing.
+                import signal
+
+                self.process.signal(signal.SIGINT)
             self.process.stop(timeout=15)
         state = self.workspace.read_json(STATE_FILE) if self.workspace.exists() else None
         if state is not None:

@@ -351,3 +351,31 @@ def durability_cycles(target, writes: int, cycles: int, progress=None) -> list[d
         if progress:
             progress(row)
     return results
+
+
+# Small helpers for notebooks ------------------------------------------------------------
+
+def write_kv(client: hvac.Client, mount: str, prefix: str, n: int) -> dict[str, str]:
+    """Write ``n`` secrets ``<prefix>/kNNNNN`` to the KV v1 engine at ``mount`` (mounted
+    first if absent); returns what the server acknowledged, key -> value."""
+    if f"{mount}/" not in client.sys.list_mounted_secrets_engines()["data"]:
+        client.sys.enable_secrets_engine("kv", path=mount, options={"version": "1"})
+    acked = {}
+    for i in range(n):
+        key, value = f"{prefix}/k{i:05d}", secrets.token_hex(8)
+        client.secrets.kv.v1.create_or_update_secret(key, {"v": value}, mount_point=mount)
+        acked[key] = value
+    return acked
+
+
+def missing_kv(client: hvac.Client, mount: str, written: dict[str, str]) -> list[str]:
+    """Keys of ``written`` that do not read back with their value."""
+    missing = []
+    for key, value in written.items():
+        try:
+            got = client.secrets.kv.v1.read_secret(key, mount_point=mount)["data"].get("v")
+        except hvac.exceptions.InvalidPath:
+            got = None
+        if got != value:
+            missing.append(key)
+    return missing

@@ -247,6 +247,9 @@ class RaftCluster:
 
     def start(self) -> "RaftCluster":
         """Start a fresh cluster: every node up, node 1 initialised, the others joined."""
+        from ..redact import install_output_guard
+
+        install_output_guard()
         self.workspace.ensure()
         self._stop_leftovers()
         shutil.rmtree(self.workspace.path("nodes"), ignore_errors=True)
@@ -325,7 +328,12 @@ class RaftCluster:
         self._wait_node(node, lambda h: h.get("initialized") and not h.get("sealed"), "joined and unsealed")
 
     def stop(self) -> None:
-        """Stop every node (SIGTERM, then SIGKILL)."""
+        """Stop every node (SIGTERM to all at once, then SIGKILL any that linger)."""
+        import signal
+
+        for node in self.nodes:
+            if node.running:
+                node.process.signal(signal.SIGTERM)
         for node in self.nodes:
             node.stop()
         if self.workspace.exists():
