@@ -60,15 +60,28 @@ class AuditSink:
     def log_path(self) -> Path:
         return self.lab.workspace.logs_dir / f"{self.name}.log"
 
+    @property
+    def _record_name(self) -> str:
+        return f"services/{self.name}.json"
+
     def start(self, timeout: float = 15) -> "AuditSink":
-        """Start (or start again on the same port, as after an outage)."""
+        """Start (or start again on the same port, as after an outage). A receiver of
+        this name still running for the lab (a persistent lab after a kernel restart)
+        is re-attached instead of started twice."""
         if self.running:
+            return self
+        state = self.lab.workspace.read_json(self._record_name) or {}
+        proc = LabProcess.attach(state["process"]) if state.get("process") else None
+        if proc is not None and state.get("kind") == self.kind and self.port in (None, state.get("port")):
+            self.process, self.port = proc, state["port"]
             return self
         self.port = self.port or free_port()
         self.process = spawn(self.name, [sys.executable, str(RECEIVER), self.kind, "--port",
                                          str(self.port), "--out", str(self.received_path)],
                              self.log_path, self.lab.lifetime, cwd=self.lab.workspace.root)
         self.process.wait_until(self._accepting, timeout, f"listening on {self.address}")
+        self.lab.workspace.write_json(self._record_name, {"kind": self.kind, "port": self.port,
+                                                          "process": self.process.record()})
         return self
 
     def _accepting(self) -> bool:
@@ -78,6 +91,7 @@ class AuditSink:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+        self.lab.workspace.delete(self._record_name)
 
     def entries(self) -> list[dict]:
         try:

@@ -64,6 +64,13 @@ class IdentityProvider:
     def start(self, timeout: float = 15) -> "IdentityProvider":
         if self.running:
             return self
+        state = self.lab.workspace.read_json(f"services/{self.name}.json") or {}
+        proc = LabProcess.attach(state["process"]) if state.get("process") else None
+        if proc is not None and self._port in (None, state.get("port")):
+            # Still running for this lab (a persistent lab after a kernel restart): re-attach.
+            self.process, self._port = proc, state["port"]
+            self.issuer_obj = JwtIssuer(self.folder, self.issuer)
+            return self
         self._port = self._port or free_port()
         self.issuer_obj = JwtIssuer(self.folder, self.issuer)
         write_private(self.folder / "jwks.json", json.dumps(self.issuer_obj.jwks(), indent=2))
@@ -73,11 +80,14 @@ class IdentityProvider:
                              self.log_path, self.lab.lifetime, cwd=self.lab.workspace.root)
         self.process.wait_until(lambda: requests.get(self.jwks_url, timeout=1).ok, timeout,
                                 f"serving {self.jwks_url}")
+        self.lab.workspace.write_json(f"services/{self.name}.json",
+                                      {"port": self._port, "process": self.process.record()})
         return self
 
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+        self.lab.workspace.delete(f"services/{self.name}.json")
 
     def issue(self, subject: str, audience, ttl: int = 300, claims: dict | None = None, **kwargs):
         """A signed JWT (masked :class:`~labkit.redact.Secret`) from this issuer."""

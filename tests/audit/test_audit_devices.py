@@ -135,3 +135,15 @@ def test_api_route_when_unlocked(lab_home):
         assert not (lab.config_dir / "audit.hcl").exists()
         audit.disable(lab, "file")
         assert "file/" not in audit.enabled_devices(lab)
+
+
+def test_receiver_is_reattached_not_started_twice(lab):
+    first = audit.AuditSink(lab, "tcp", name="siem-reattach").start()
+    try:
+        again = audit.AuditSink(lab, "tcp", name="siem-reattach").start()
+        assert again.process.pid == first.process.pid and again.port == first.port
+        assert (lab.workspace.root / "services" / "siem-reattach.json").exists()
+    finally:
+        first.stop()
+    assert not first.running
+    assert not (lab.workspace.root / "services" / "siem-reattach.json").exists()

@@ -188,3 +188,10 @@ def test_reviewer_checklist(lab, idp, tmp_path):
     assert any("answers without a token" in w for w in failed)
     assert any("no credential" in w for w in failed)
     assert token.reveal() not in str(bad)
+
+
+def test_identity_provider_is_reattached_with_its_key(lab, idp):
+    again = auth.IdentityProvider(lab).start()
+    assert again.process.pid == idp.process.pid and again.issuer == idp.issuer
+    login = auth.login_jwt(lab, "vendor", again.issue("dave", "vault-lab", claims={"department": "eng"}))
+    assert login.entity_id
