@@ -21,6 +21,7 @@ from ..services.supervisor import LabProcess, Lifetime, free_port, spawn
 from ..workspace import write_private
 
 SERVER_CN = "lab-kmip-server"
+STATE = "kmip-server.json"
 TOKEN_LABEL = "kmip"
 
 
@@ -85,8 +86,14 @@ class LabKmipServer:
         return ca.issue(common_name, client=True, stem=stem)
 
     def start(self, timeout: float = 30) -> "LabKmipServer":
-        """Start the server through the supervisor (same lifetime as the lab)."""
+        """Start the server through the supervisor (same lifetime as the lab), or
+        re-attach to the one this lab folder already runs (a re-run notebook cell)."""
         if self.running:
+            return self
+        record = self.lab.workspace.read_json(STATE) if self.lab.workspace.exists() else None
+        existing = LabProcess.attach(record["process"]) if record else None
+        if existing is not None:
+            self.process, self.port = existing, record["port"]
             return self
         self.lab.workspace.ensure()
         self.token  # noqa: B018 - the token exists before the server logs in
@@ -104,11 +111,14 @@ class LabKmipServer:
         # Ready when it says so in its log (a probe connection would log a failed TLS handshake).
         self.process.wait_until(lambda: _said_ready(self.log_path, offset), timeout,
                                 f"accepting KMIP on {self.endpoint}")
+        self.lab.workspace.write_json(STATE, {"port": self.port, "process": self.process.record()})
         return self
 
     def stop(self) -> None:
+        """Stop the server; its keys stay in SoftHSM and its objects in SQLite."""
         if self.process is not None:
             self.process.stop()
+        stop_kmip_server(self.lab.workspace)
 
     def client(self, cert: IssuedCert):
         """A PyKMIP client authenticated by ``cert`` (use it in a ``with`` block)."""
@@ -163,3 +173,15 @@ class LabKmipServer:
     def hsm_keys(self) -> list:
         """The KMIP keys on the SoftHSM token, with their PKCS#11 attributes."""
         return [o for o in self.token.objects() if o.label.startswith("kmip-")]
+
+
+def stop_kmip_server(workspace) -> bool:
+    """Stop the KMIP server recorded in ``workspace`` (from any process); True if one ran."""
+    if not workspace.exists():
+        return False
+    record = workspace.read_json(STATE)
+    proc = LabProcess.attach(record["process"]) if record else None
+    if proc is not None:
+        proc.stop()
+    workspace.delete(STATE)
+    return proc is not None

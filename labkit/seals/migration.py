@@ -115,13 +115,20 @@ class StartOutcome:
 
     @property
     def cause(self) -> str:
-        """The log line that names why the server did not come up (empty when it did)."""
+        """The log line that names why the server did not come up, with the API error
+        lines that follow it (empty when it did come up)."""
         lines = [ln.strip() for ln in self.error.splitlines() if ln.strip()]
-        for marker in ("Error configuring seal", "* ", "failed to unseal", "error="):
-            hits = [ln for ln in lines if marker in ln]
+        for marker in ("Error configuring seal", "failed to unseal", "* ", "error="):
+            hits = [i for i, ln in enumerate(lines) if marker in ln]
             if hits:
-                return hits[-1]
+                i = hits[-1]
+                details = [ln.lstrip("| ") for ln in lines[i + 1:i + 8]
+                           if ln.lstrip("| ").startswith(("* ", "Code:"))]
+                return " ".join([lines[i], *details])
         return lines[0] if lines else ""
+
+    def __repr__(self) -> str:
+        return f"StartOutcome(ok={self.ok}, seconds={self.seconds:.2f}{'' if self.ok else ', cause=' + repr(self.cause)})"
 
     def __str__(self) -> str:
         if self.ok:
@@ -155,3 +162,21 @@ def try_start(lab, timeout: float = 10, restart: bool = False) -> StartOutcome:
         return StartOutcome(False, time.perf_counter() - began, redact.redact(str(exc)))
     finally:
         lab.timeout = saved
+
+
+def reset_labs(*names: str, home=None) -> list[str]:
+    """Stop and delete the labs ``names`` (data, keys, logs) and the KMIP server or
+    unsealer they run, so a notebook starts from empty labs. Returns the names removed."""
+    from ..lab import stop_lab
+    from ..workspace import Workspace
+    from .kmip import stop_kmip_server
+
+    removed = []
+    for name in names:
+        workspace = Workspace(name, home)
+        if not workspace.exists():
+            continue
+        stop_kmip_server(workspace)
+        stop_lab(name, home=home, purge=True)
+        removed.append(name)
+    return removed
