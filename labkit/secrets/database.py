@@ -18,7 +18,7 @@ from hvac.exceptions import InvalidRequest
 
 from ..errors import LabError
 from ..redact import Secret, redact
-from .engines import enable_engine
+from .engines import enable_engine, mounted_engines
 
 PLUGIN = "postgresql-database-plugin"
 
@@ -113,8 +113,6 @@ class PostgresSecrets:
     def disconnect(self) -> None:
         """``DELETE /v1/sys/mounts/:mount``: revokes every lease (dropping its role) and
         closes the engine's connections, so PostgreSQL can then stop at once."""
-        from .engines import mounted_engines
-
         if self.mount + "/" in mounted_engines(self.client):
             self.client.sys.disable_secrets_engine(path=self.mount)
 
