@@ -471,6 +471,55 @@ class SoftHSMToken:
                 with contextlib.suppress(Exception):
                     self._lib().reinitialize()
 
+    def unplug(self) -> Path:
+        """Take the token out (its folder moves to ``hsm/unplugged/``), as pulling an HSM
+        or losing its network would; :meth:`plug_back` returns it with its keys."""
+        self.close()
+        folder = self._token_folder()
+        if folder is None:
+            raise HSMError(f"There is no token {self.label!r} in {self.token_dir} to unplug.",
+                           "Create it with token.ensure(), or plug it back with token.plug_back().")
+        parked = self.folder / "unplugged" / self.label
+        parked.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if parked.exists():
+            shutil.rmtree(parked)
+        shutil.move(str(folder), str(parked))
+        self._reset_library()
+        return parked
+
+    def plug_back(self) -> None:
+        """Return a token taken out with :meth:`unplug`."""
+        parked = self.folder / "unplugged" / self.label
+        if not parked.is_dir():
+            raise HSMError(f"Token {self.label!r} was not unplugged (nothing in {parked}).",
+                           "Only a token taken out with token.unplug() can be plugged back.")
+        uuid_name = (parked / ".uuid").read_text().strip() if (parked / ".uuid").exists() else parked.name
+        shutil.move(str(parked), str(self.token_dir / uuid_name))
+        self._reset_library()
+
+    def _token_folder(self) -> Path | None:
+        """The token's folder under ``tokens/`` (SoftHSM names it by UUID)."""
+        pkcs11 = _pkcs11()
+        try:
+            serial = self._find_token().serial
+        except HSMError:
+            return None
+        serial = serial.decode() if isinstance(serial, bytes) else str(serial)
+        for folder in self.token_dir.iterdir():
+            token_file = folder / "token.object"
+            if token_file.is_file() and serial.encode() in token_file.read_bytes():
+                (folder / ".uuid").write_text(folder.name)
+                return folder
+        del pkcs11
+        return None
+
+    def _reset_library(self) -> None:
+        with _lock:
+            _sessions.clear()
+            if _active_conf == str(self.conf_path):
+                with contextlib.suppress(Exception):
+                    self._lib().reinitialize()
+
     # Crypto ----------------------------------------------------------------
     def encrypt(self, key_label: str, plaintext: bytes, aad: bytes = b"") -> bytes:
         """AES-GCM inside the token; returns nonce (12 bytes) + ciphertext + tag."""
