@@ -78,10 +78,15 @@ class ClusterTarget:
 
     def recover(self) -> float:
         began = time.perf_counter()
-        self.cluster.wait_leader(exclude=self._killed)
-        if self._killed is not None:
-            self.cluster.start_node(self._killed)
-            self._killed = None
+        killed, self._killed = self._killed, None
+        if killed is not None and not any(n.running for n in self.cluster.nodes if n is not killed):
+            # A single node: nobody else can lead, so it has to come back first.
+            self.cluster.start_node(killed, wait_healthy=False)
+            self.cluster.wait_leader()
+        else:
+            self.cluster.wait_leader(exclude=killed)
+            if killed is not None:
+                self.cluster.start_node(killed)
         return time.perf_counter() - began
 
 
