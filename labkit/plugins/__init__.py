@@ -24,11 +24,19 @@ from .views import LatencyComparison, MistakeShown, latency_svg, measure_latency
 
 test = run_tests
 
+
+def lab_plugin_dir(name: str):
+    """``<lab folder>/plugins``: where a lab called ``name`` keeps its plugin binaries
+    (pass it as ``VaultLab(name, plugin_dir=...)``)."""
+    from ..workspace import Workspace
+
+    return Workspace(name).path("plugins")
+
 __all__ = [
     "BuiltPlugin", "ChecksumMismatch", "DynamicallyLinked", "GoNotFound", "LatencyComparison", "MistakeShown",
     "Mount", "NameClash", "NoGoModule", "NotExecutable", "OutsidePluginDir", "PluginBuildError", "PluginCrashed",
     "PluginError", "PluginSource", "Registration", "TestReport", "UnknownMount", "UpgradeResult",
     "WrongPluginType", "build", "catalog_entry", "disable", "edit", "elf_interpreter", "enable", "find_mount",
-    "Tour", "credential_tour", "login_tour", "run_cli", "go_binary", "go_version", "latency_svg", "logs", "measure_latency", "new", "open_source", "preflight",
+    "Tour", "credential_tour", "login_tour", "run_cli", "go_binary", "go_version", "lab_plugin_dir", "latency_svg", "logs", "measure_latency", "new", "open_source", "preflight",
     "register", "require_static", "run_tests", "test", "upgrade", "verify_file",
 ]

@@ -20,6 +20,7 @@ from .errors import PluginError
 from .source import PluginSource
 
 _RESULT = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+)", re.M)
+_BUILD_FAILED = re.compile(r"^FAIL\s+(\S+)\s+\[(build|setup) failed\]", re.M)
 
 
 @dataclass
@@ -87,6 +88,7 @@ def run_tests(source: PluginSource, lab=None, mount: Mount | str | None = None, 
               f"{' against ' + lab.address if acceptance else ''}\n")
     write_private(log_path, header + output)
     results = {m.group(2): m.group(1) for m in _RESULT.finditer(output)}
+    results.update({f"{m.group(1)} (does not compile)": "FAIL" for m in _BUILD_FAILED.finditer(output)})
     if timed_out:
         raise PluginError(f"go test of {source.name} did not finish within {timeout:g} s.",
                           f"Read {log_path}; a first run downloads and compiles modules.")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ..errors import LabError
 from .build import BuiltPlugin, build
-from .catalog import _call, enable, plugin_dir, register
-from .source import PluginSource, open_source
+from .catalog import _call, enable, find_mount, plugin_dir, register
+from .source import PluginSource, edit, new, open_source
 from .views import MistakeShown
 
 CRASH_LINE = 'os.Stderr.WriteString("fatal: cannot read license file /etc/acme/license.key: no such file or directory\\n"); os.Exit(3)'
@@ -80,24 +80,36 @@ def dynamically_linked(lab, source: PluginSource, version: str = "v0.1.0") -> Mi
                     lambda: register(lab, dynamic, name=f"{source.name}-dynamic"))
 
 
-def crash_at_start(lab, source: PluginSource, workdir: str | Path, version: str = "v0.1.0") -> MistakeShown:
-    """A copy of the plugin whose main() exits at once with a message on stderr
+def crash_at_start(lab, workdir: str | Path, version: str = "v0.1.0") -> MistakeShown:
+    """The secrets template with a main() that exits at once with a message on stderr
     (a missing licence file), built, registered and enabled."""
-    copy = Path(workdir) / f"{source.name}-crash"
-    if copy.exists():
-        shutil.rmtree(copy)
-    shutil.copytree(source.folder, copy, ignore=shutil.ignore_patterns(".git", "bin"))
-    main_go = copy / "main.go"
-    text = main_go.read_text()
-    if "func main() {" not in text or '"os"' not in text:
-        raise LabError(f"{main_go} has no `func main() {{` importing os to add the crash to.",
-                       "Run this demonstration on the lab's template (plugins.new).")
-    main_go.write_text(text.replace("func main() {", "func main() {\n\t" + CRASH_LINE, 1))
-    crashing = open_source(copy, name=f"{source.name}-crash", kind=source.kind)
-
+    crashing = new("crash-demo", Path(workdir) / "crash-demo", template="secrets", exist_ok=True)
+    edit(crashing, "main.go", "func main() {", "func main() {\n\t" + CRASH_LINE)
     built = build(crashing, version=version, lab=lab)
     reg = register(lab, built)
     try:
         return _attempt("Plugin crashing at start", lambda: enable(lab, reg))
     finally:
         _forget(lab, reg.kind, reg.name, reg.version, reg.path)
+
+
+def no_go_module(folder: str | Path) -> MistakeShown:
+    """Open a folder that holds no go.mod as a plugin source."""
+    return _attempt("Folder without go.mod", lambda: open_source(folder))
+
+
+def unknown_mount(lab, path: str = "no-such-mount") -> MistakeShown:
+    """Look up a mount that does not exist."""
+    return _attempt("Unknown mount", lambda: find_mount(lab, path))
+
+
+def builtin_name_clash(lab, built: BuiltPlugin, name: str = "kv") -> MistakeShown:
+    """Register a plugin under the name of a built-in plugin."""
+    return _attempt(f"Name clash with the built-in {name!r}", lambda: register(lab, built, name=name))
+
+
+def build_error(lab, workdir: str | Path, version: str = "v0.1.0") -> MistakeShown:
+    """The secrets template with a typo in backend/path_info.go, built."""
+    broken = new("typo-demo", Path(workdir) / "typo-demo", template="secrets", exist_ok=True)
+    edit(broken, "backend/path_info.go", '"version": b.version,', '"version": b.verison,')
+    return _attempt("Build error", lambda: build(broken, version=version, lab=lab))

@@ -56,7 +56,7 @@ func TestAccCredentialLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cred.LeaseID == "" || cred.LeaseDuration != 120 || !cred.Renewable {
-		t.Fatalf("lease id=%q duration=%d renewable=%v", cred.LeaseID != "", cred.LeaseDuration, cred.Renewable)
+		t.Fatalf("lease id set=%v duration=%d renewable=%v", cred.LeaseID != "", cred.LeaseDuration, cred.Renewable)
 	}
 	username := cred.Data["username"].(string)
 	if !strings.HasPrefix(username, "acc-acc-") {
