@@ -1,6 +1,7 @@
 """Auth methods room (notebook 01): JWT issuing and the lab identity provider,
 userpass, AppRole, TLS certificate and JWT logins, identity, the reviewer checklist."""
 
+from .diagram import AuthFlow
 from .identity import add_alias, aliases, create_entity, create_group, entity, entity_view
 from .idp import IdentityProvider
 from .jwt import JwtIssuer, decode_unverified
