@@ -52,6 +52,7 @@ def run(spec: dict) -> int:
     signal.signal(signal.SIGHUP, lambda *_: container.kill(signal="SIGHUP"))
     try:
         container.start()
+        print(f"[labkit] container {spec['name']} ({spec['image']}) started", flush=True)
         logs = threading.Thread(target=_stream_logs, args=(container, sys.stdout.buffer), daemon=True)
         logs.start()
         while not stop.wait(0.25):
