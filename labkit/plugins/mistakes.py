@@ -75,9 +75,11 @@ def wrong_plugin_type(lab, built: BuiltPlugin) -> MistakeShown:
 
 def dynamically_linked(lab, source: PluginSource, version: str = "v0.1.0") -> MistakeShown:
     """Build with cgo on (``CGO_ENABLED=1``): the binary then needs the host's glibc."""
-    dynamic = build(source, version=version, lab=lab, static=False)
-    return _attempt("Dynamically linked binary (CGO_ENABLED=1)",
-                    lambda: register(lab, dynamic, name=f"{source.name}-dynamic"))
+    def build_and_register():
+        # Without a C compiler the cgo build itself fails; that error is shown instead.
+        dynamic = build(source, version=version, lab=lab, static=False)
+        register(lab, dynamic, name=f"{source.name}-dynamic")
+    return _attempt("Dynamically linked binary (CGO_ENABLED=1)", build_and_register)
 
 
 def crash_at_start(lab, workdir: str | Path, version: str = "v0.1.0") -> MistakeShown:
