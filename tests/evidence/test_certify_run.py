@@ -143,18 +143,37 @@ def test_tampered_archive_fails_verify(run, tmp_path):
     assert any(p.startswith(f"{archive.name}: modified") for p in report.problems)
 
 
-def test_fail_fast_stops_the_run(tmp_path):
+def test_cli_verify_exit_status(run, tmp_path, capsys):
+    from labkit.evidence.cli import main
+
+    result, _ = run
+    assert main(["verify", str(result.archive)]) == 0
+    out = capsys.readouterr().out
+    assert "Program checklist" in out and "VERIFIED" in out
+    copy = copy_bundle(result.folder, tmp_path)
+    (copy / "junit.xml").unlink()
+    assert main(["verify", "-q", str(copy)]) == 1
+    assert "junit.xml: removed" in capsys.readouterr().out
+    assert main(["verify", str(tmp_path / "nothing-here")]) == 2
+    assert "No evidence at" in capsys.readouterr().err
+
+
+def test_fail_fast_cancels_running_and_pending_notebooks(tmp_path):
     import os
     from pathlib import Path
 
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     write_notebook(nbs / "00-boom.ipynb", ["raise RuntimeError('stop here')"])
-    write_notebook(nbs / "01-never.ipynb", ["x = 1"])
+    write_notebook(nbs / "01-slow.ipynb", ["import time\ntime.sleep(600)"])
+    write_notebook(nbs / "02-never.ipynb", ["x = 1"])
     out = Path(os.environ["LABKIT_HOME"]) / "ff-out"
-    result = certify("Acme", "x", "all", output=out, notebooks_dir=nbs, jobs=1, fail_fast=True, progress=None)
+    result = certify("Acme", "x", "all", output=out, notebooks_dir=nbs, jobs=2, fail_fast=True, timeout=300,
+                     progress=None)
     status = {r.stem: r.status for r in result.results}
-    assert status == {"00-boom": "failed", "01-never": "not-run"}
-    assert result.exit_code == 1
-    assert "01-never: not-run" in (result.folder / "PARTIAL.txt").read_text()
+    assert status == {"00-boom": "failed", "01-slow": "cancelled", "02-never": "not-run"}
+    assert result.exit_code == 1 and result.seconds < 200
+    partial = (result.folder / "PARTIAL.txt").read_text()
+    assert "01-slow: cancelled" in partial and "02-never: not-run" in partial
     assert 'skipped message="not run' in (result.folder / "junit.xml").read_text()
+    assert verify(result.folder).ok  # partial evidence is still consistent and clean
