@@ -25,6 +25,7 @@ import html
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -187,8 +188,24 @@ def read_checks(path: Path | None) -> list[dict]:
     return checks
 
 
-def junit_xml(results: list[NotebookResult], checks: dict[str, list[dict]]) -> str:
-    """One test suite per notebook: "runs top to bottom" plus one case per check cell."""
+GO_TEST_RESULT = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+) \((\d+(?:\.\d+)?)s\)", re.M)
+
+
+def go_test_results(folder: Path) -> dict[str, list[tuple[str, str, float]]]:
+    """``go test -v`` results found in the bundle's logs: log path -> (test, outcome, seconds)."""
+    found = {}
+    for path in sorted(Path(folder).glob("logs/**/*.log")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        cases = [(m.group(2), m.group(1), float(m.group(3))) for m in GO_TEST_RESULT.finditer(text)]
+        if cases:
+            found[path.relative_to(folder).as_posix()] = cases
+    return found
+
+
+def junit_xml(results: list[NotebookResult], checks: dict[str, list[dict]],
+              go_tests: dict[str, list[tuple[str, str, float]]] | None = None) -> str:
+    """One test suite per notebook ("runs top to bottom" plus one case per check cell)
+    and one per ``go test`` log of a plugin."""
     suites = ET.Element("testsuites", name="labkit certify")
     for r in results:
         cases = checks.get(r.stem, [])
@@ -213,6 +230,17 @@ def junit_xml(results: list[NotebookResult], checks: dict[str, list[dict]]) -> s
                                   type="CheckFailed")
                 f.text = redact("\n".join(f"{i.get('what')}: fix: {i.get('fix')} seen: {i.get('detail')}"
                                           for i in failed))
+    for log, cases in (go_tests or {}).items():
+        suite = ET.SubElement(suites, "testsuite", name=f"go test ({log})", tests=str(len(cases)),
+                              failures=str(sum(o == "FAIL" for _, o, _ in cases)),
+                              skipped=str(sum(o == "SKIP" for _, o, _ in cases)),
+                              time=f"{sum(t for _, _, t in cases):.3f}")
+        for name, outcome, seconds in cases:
+            tc = ET.SubElement(suite, "testcase", classname=f"go.{Path(log).stem}", name=name, time=f"{seconds:.3f}")
+            if outcome == "FAIL":
+                ET.SubElement(tc, "failure", message=f"{name} failed; see {log}", type="GoTestFailure")
+            elif outcome == "SKIP":
+                ET.SubElement(tc, "skipped", message=f"skipped; see {log}")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -328,7 +356,6 @@ def summary_html(markdown_text: str, run: dict | None = None, page: bool = True)
             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}</style></head><body>"]
            if page else [style])
     out.append("<div class='labkit-summary'>")
-    import re
 
     def inline(text: str) -> str:
         text = html.escape(text)

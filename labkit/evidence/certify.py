@@ -194,7 +194,9 @@ def _pack(run_id, folder, out, results, secret_values, runner, vendor, integrati
         # The scan runs after packing; the summary states what it will enforce.
         "scan": {"clean": True, "values": len(secret_values), "hits": []},
     }
-    bundle.write_text(folder / "junit.xml", bundle.junit_xml(results, all_checks))
+    go_tests = bundle.go_test_results(folder)
+    run["go_tests"] = {log: len(cases) for log, cases in go_tests.items()}
+    bundle.write_text(folder / "junit.xml", bundle.junit_xml(results, all_checks, go_tests))
     bundle.write_text(folder / "environment.json", json.dumps(environment, indent=1) + "\n")
     bundle.write_text(folder / "run.json", json.dumps(run, indent=1, default=str) + "\n")
     markdown = bundle.summary_markdown(run)

@@ -143,3 +143,19 @@ def test_redacted_notebook_copy_masks_every_string(tmp_path):
     bundle.copy_notebook(src, tmp_path / "out.ipynb")
     text = (tmp_path / "out.ipynb").read_text()
     assert "Planted-HTML-Secret-42" not in text and "<redacted:planted>" in text
+
+
+def test_go_test_logs_become_junit_cases(tmp_path):
+    from xml.etree import ElementTree as ET
+
+    log = tmp_path / "logs" / "07-plugins" / "lab" / "logs" / "plugin-test-acme.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("=== RUN   TestBackend\n--- PASS: TestBackend (0.01s)\n=== RUN   TestAcc\n"
+                   "--- FAIL: TestAcc (1.50s)\n--- SKIP: TestSlow (0.00s)\nFAIL\n")
+    found = bundle.go_test_results(tmp_path)
+    assert found == {"logs/07-plugins/lab/logs/plugin-test-acme.log":
+                     [("TestBackend", "PASS", 0.01), ("TestAcc", "FAIL", 1.5), ("TestSlow", "SKIP", 0.0)]}
+    root = ET.fromstring(bundle.junit_xml([], {}, found).split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "3" and suite.get("failures") == "1" and suite.get("skipped") == "1"
+    assert root.find(".//testcase[@name='TestAcc']/failure") is not None
