@@ -12,6 +12,7 @@ from .devices import (
     enable,
     enabled_devices,
     file_device,
+    forget,
     http_device,
     method,
     socket_device,

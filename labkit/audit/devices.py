@@ -162,13 +162,49 @@ def enable(lab, device: AuditDevice, timeout: float = 10) -> AuditDevice:
                    "Check the device options; the message above names the problem.")
             raise LabError(f"Enabling audit device {device.mount} failed: {message}", fix)
         return device
-    devices = declared(lab)
+    if device.type == "socket":
+        _require_reachable(device)
+    previous = declared(lab)
+    devices = dict(previous)
     devices[device.mount] = AuditDevice(device.type, device.mount, device.options, device.description)
     since = _log_size(lab)
     _write_fragment(lab, devices)
     lab.reload()
-    _wait_listed(lab, device.mount, True, timeout, since)
+    try:
+        _wait_listed(lab, device.mount, True, timeout, since)
+    except LabError:
+        # Leave no broken stanza behind: at the next start the server would refuse to
+        # unseal ("post-unseal setup failed") because of it.
+        _write_fragment(lab, previous)
+        lab.reload()
+        raise
     return device
+
+
+def _require_reachable(device: AuditDevice) -> None:
+    """A socket device is tested when enabled (and at every server start): its
+    receiver must be listening first."""
+    import socket
+
+    address = device.options.get("address", "")
+    host, _, port = address.rpartition(":")
+    if device.options.get("socket_type", "tcp") != "tcp" or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            pass
+    except OSError as exc:
+        raise LabError(f"Nothing listens on {address} for the socket audit device {device.mount} ({exc.strerror}).",
+                       "Start the receiver first (siem = audit.AuditSink(lab, 'tcp').start()) and point the "
+                       "device at siem.address.") from exc
+
+
+def forget(lab) -> None:
+    """Remove every declared device from the config without asking the server: for a
+    lab that no longer starts because a declared device cannot be reached (a socket
+    device whose SIEM is gone makes the server refuse to unseal). Then start it again."""
+    lab.workspace.delete(STATE)
+    lab.set_config_fragment(FRAGMENT, None)
 
 
 def disable(lab, path: str, timeout: float = 10) -> None:

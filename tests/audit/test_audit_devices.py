@@ -62,7 +62,7 @@ def test_bad_device_gets_error_with_server_log(clean):
     with pytest.raises(LabError) as err:
         audit.enable(clean, audit.file_device(clean.config_dir / "server.hcl" / "audit.log"), timeout=3)
     assert "audit device file/" in str(err.value) and err.value.fix
-    audit.disable(clean, "file", timeout=3)
+    assert "file/" not in audit.declared(clean) and not (clean.config_dir / "audit.hcl").exists()
     with pytest.raises(FeatureUnavailable):
         audit.enable(clean, audit.AuditDevice("carrier-pigeon", "bird"))
 
@@ -147,3 +147,17 @@ def test_receiver_is_reattached_not_started_twice(lab):
         first.stop()
     assert not first.running
     assert not (lab.workspace.root / "services" / "siem-reattach.json").exists()
+
+
+def test_socket_device_needs_its_receiver_and_forget_rescues_a_lab(lab_home):
+    with VaultLab("audit-forget", lifetime="ephemeral", export_env=False) as lab:
+        with pytest.raises(LabError, match="Nothing listens"):
+            audit.enable(lab, audit.socket_device("127.0.0.1:1"))
+        siem = audit.AuditSink(lab, "tcp").start()
+        audit.enable(lab, audit.socket_device(siem.address))
+        siem.stop()
+        with pytest.raises(LabError, match="siem/"):
+            lab.restart()
+        audit.forget(lab)
+        lab.restart()
+        assert audit.probe(lab).served and audit.enabled_devices(lab) == {}
