@@ -1,6 +1,9 @@
 """The transit seal end to end: a real unsealer server, a real main server, restarts,
 and the failure modes a KMS vendor must handle (KMS down at start, key disabled,
-wrong credentials), each ending with the server unsealed and the data intact."""
+wrong credentials), each ending with the server unsealed and the data intact.
+
+Key disabled and wrong credentials are exercised by notebook 05's "KMS vendor
+checklist" cell (run by the suite through nbval), so they are not repeated here."""
 
 from __future__ import annotations
 
@@ -79,31 +82,6 @@ def test_kms_down_at_start_is_a_clear_error_and_recovers(transit):
     assert 'Error configuring seal "transit"' in outcome.cause and "connection refused" in outcome.cause
     assert not lab.running
     unsealer.start()  # same raft data, same key
-    assert try_start(lab, timeout=30).ok
-    assert _secret(lab) == {"v": "intact"}
-
-
-def test_key_disabled_keeps_it_sealed_then_recovers(transit):
-    unsealer, lab = transit
-    unsealer.disable_key()
-    try:
-        outcome = try_start(lab, restart=True, timeout=3)
-    finally:
-        unsealer.enable_key()
-    assert not outcome.ok
-    assert "disallowed by policy" in outcome.error
-    assert try_start(lab, timeout=30).ok
-    assert _secret(lab) == {"v": "intact"}
-
-
-def test_wrong_credentials_keep_it_sealed_then_recover(transit):
-    unsealer, lab = transit
-    unsealer.revoke_token()
-    outcome = try_start(lab, restart=True, timeout=3)
-    assert not outcome.ok
-    assert "permission denied" in outcome.error
-    assert unsealer.token.reveal() not in outcome.error
-    lab.set_config_fragment("seal", unsealer.seal_stanza(unsealer.issue_token()))
     assert try_start(lab, timeout=30).ok
     assert _secret(lab) == {"v": "intact"}
     assert [link.up for link in SealChain(lab, unsealer=unsealer)][:3] == [True, True, True]
