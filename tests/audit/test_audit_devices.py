@@ -161,3 +161,12 @@ def test_socket_device_needs_its_receiver_and_forget_rescues_a_lab(lab_home):
         audit.forget(lab)
         lab.restart()
         assert audit.probe(lab).served and audit.enabled_devices(lab) == {}
+
+
+def test_audit_report_reads_the_lab_folder(clean):
+    from labkit.audit.cli import audit_report
+
+    audit.enable(clean, audit.file_device(log_path(clean, "report.log")))
+    audit.probe(clean)
+    text = audit_report("audit-tests", last=5)
+    assert "auth/token/lookup-self" in text and "report.log" in text
