@@ -233,6 +233,9 @@ class SoftHSMToken:
         pkcs11 = _pkcs11()
         conf = str(self.conf_path)
         with _lock:
+            # Set only while SoftHSM initialises: a server started later by this process
+            # must not inherit one lab's SOFTHSM2_CONF (its plugin gets its own in the config).
+            before = os.environ.get("SOFTHSM2_CONF")
             os.environ["SOFTHSM2_CONF"] = conf
             try:
                 lib = pkcs11.lib(str(self.library))
@@ -246,6 +249,10 @@ class SoftHSMToken:
                                f"Check that {self.conf_path} exists (token.ensure() writes it) and that "
                                "libsofthsm2 matches this machine.") from exc
             finally:
+                if before is None:
+                    os.environ.pop("SOFTHSM2_CONF", None)
+                else:
+                    os.environ["SOFTHSM2_CONF"] = before
                 _clear_openssl_errors()
         return lib
 
@@ -288,11 +295,8 @@ class SoftHSMToken:
                            f"{redact.redact((result.stderr or result.stdout).strip())}",
                            f"Check that {self.token_dir} is writable.")
         self._forget_session()
-        with _lock:
-            # SoftHSM lists new tokens only after C_Initialize.
-            lib = self._lib()
-            lib.reinitialize()
-            _sessions.clear()
+        # SoftHSM lists new tokens only after C_Initialize.
+        self._reinitialize()
         return self
 
     # Sessions ----------------------------------------------------------
@@ -465,11 +469,7 @@ class SoftHSMToken:
         if util and self.exists():
             subprocess.run([util, "--delete-token", "--token", self.label], env={**os.environ, **self.env},
                            capture_output=True, text=True, timeout=60)
-        with _lock:
-            _sessions.clear()
-            if _active_conf == str(self.conf_path):
-                with contextlib.suppress(Exception):
-                    self._lib().reinitialize()
+        self._reset_library()
 
     def unplug(self) -> Path:
         """Take the token out (its folder moves to ``hsm/unplugged/``), as pulling an HSM
@@ -515,10 +515,19 @@ class SoftHSMToken:
 
     def _reset_library(self) -> None:
         with _lock:
-            _sessions.clear()
             if _active_conf == str(self.conf_path):
                 with contextlib.suppress(Exception):
-                    self._lib().reinitialize()
+                    self._reinitialize()
+            _sessions.clear()
+
+    def _reinitialize(self) -> None:
+        """C_Finalize + C_Initialize with this lab's SOFTHSM2_CONF."""
+        global _active_conf
+        with _lock:
+            self._lib()
+            _active_conf = ""  # differs from every conf: _lib() reinitialises
+            self._lib()
+            _sessions.clear()
 
     # Crypto ----------------------------------------------------------------
     def encrypt(self, key_label: str, plaintext: bytes, aad: bytes = b"") -> bytes:

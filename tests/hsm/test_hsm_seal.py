@@ -81,6 +81,10 @@ def test_pkcs11_seal_end_to_end_with_hsm_outages(lab_home):
         token.remember_in(lab)
         lab.client.secrets.kv.v2.create_or_update_secret("hsm-demo", {"answer": "42"})
         ev.secret_before = {"answer": "42"}
+        # Another lab's token with the same label (and another PIN) used in this process
+        # must not be what the server's plugin sees at the restart.
+        from labkit.workspace import Workspace
+        SoftHSMToken(Workspace("other-lab").ensure(), "vault-hsm").ensure().aes_key("bao-root-key")
         ev.restart_seconds.append(lab.restart())
         read = lambda: lab.client.secrets.kv.v2.read_secret_version(  # noqa: E731
             "hsm-demo", raise_on_deleted_version=True)["data"]["data"]
