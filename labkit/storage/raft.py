@@ -73,6 +73,8 @@ class ClusterStatus:
 
         return cluster_text(self)
 
+    __repr__ = __str__
+
 
 class RaftNode:
     """One server of the cluster."""
@@ -393,7 +395,7 @@ class RaftCluster:
                 row.commit_index = info.get("raft_committed_index")
                 row.applied_index = info.get("raft_applied_index")
             server = (servers.get(node.node_id) or {}) if node.running else {}
-            row.term = server.get("last_term")
+            row.term = server.get("last_term") or None  # 0: autopilot has not heard from it yet
             if row.commit_index is None:
                 row.commit_index = server.get("last_index")
             row.healthy = server.get("healthy") if server else (False if members else None)

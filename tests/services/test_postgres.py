@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -15,9 +16,11 @@ from labkit.workspace import Workspace
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def pg(lab_home):
-    server = PostgresServer(Workspace("pg"), lifetime="ephemeral").start()
+@pytest.fixture(scope="module")
+def pg():
+    # One server for the module (initdb takes seconds), under the suite's LABKIT_HOME.
+    home = tempfile.mkdtemp(prefix="pg-", dir=os.environ["LABKIT_HOME"])
+    server = PostgresServer(Workspace("pg", home), lifetime="ephemeral").start()
     yield server
     server.stop()
 
