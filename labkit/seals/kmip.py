@@ -163,6 +163,7 @@ class LabKmipServer:
 
     def seal_stanza(self, key_id: str, cert: IssuedCert, disabled: bool = False) -> str:
         """The ``seal "kmip"`` block for the lab server."""
+        _require_seal(self.lab, "kmip")
         if not self.endpoint:
             raise LabError("The lab KMIP server has no port yet.", "Call kmip.start() first.")
         return render("seals/kmip.hcl.tmpl", endpoint=hcl_str(self.endpoint), key_id=hcl_str(key_id),
@@ -185,3 +186,10 @@ def stop_kmip_server(workspace) -> bool:
         proc.stop()
     workspace.delete(STATE)
     return proc is not None
+
+
+def _require_seal(lab, seal: str) -> None:
+    binary = lab._require_binary() if hasattr(lab, "_require_binary") else lab.binary
+    binary.require(f'The {seal} seal', seal in binary.capabilities.seals,
+                   "Use OpenBao (the lab's embedded `bao`, e.g. LABKIT_VAULT_BIN unset) or Vault Enterprise; "
+                   "the transit seal works everywhere.")

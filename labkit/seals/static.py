@@ -22,6 +22,9 @@ def static_key(lab, key_id: str | None = None) -> tuple[str, Path]:
     key_id = key_id or dt.date.today().strftime("%Y%m%d") + "-1"
     if not key_id.replace("-", "").replace("_", "").isalnum():
         raise LabError(f"{key_id!r} is not a usable key id.", "Use letters, digits, '-' and '_', e.g. '20250606-1'.")
+    from .kmip import _require_seal
+
+    _require_seal(lab, "static")
     lab.workspace.ensure()
     path = lab.workspace.config_dir / f"seal-static-{key_id}.key"
     if not path.exists():

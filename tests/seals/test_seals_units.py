@@ -91,3 +91,20 @@ def test_engine_refuses_other_keys_and_modes(hsm_engine):
     ref = engine.create_symmetric_key(enums.CryptographicAlgorithm.AES, 256)["value"]
     with pytest.raises(kmip_errors.InvalidField):
         engine.encrypt(enums.CryptographicAlgorithm.AES, ref, b"x" * 16, cipher_mode=enums.BlockCipherMode.CBC)
+
+
+def test_kmip_and_static_seals_need_a_binary_that_has_them(tmp_path):
+    from types import SimpleNamespace
+
+    from labkit.errors import FeatureUnavailable
+    from labkit.seals.kmip import _require_seal
+    from labkit.server.binary import ServerBinary
+
+    vault_oss = SimpleNamespace(binary=ServerBinary(tmp_path / "vault", "vault", (1, 17, 0), "Vault v1.17.0"))
+    for seal in ("kmip", "static"):
+        with pytest.raises(FeatureUnavailable, match=f"The {seal} seal is not available on HashiCorp Vault 1.17.0"):
+            _require_seal(vault_oss, seal)
+    _require_seal(vault_oss, "transit")
+    bao = SimpleNamespace(binary=ServerBinary(tmp_path / "bao", "openbao", (2, 7, 2), "OpenBao v2.7.2"))
+    _require_seal(bao, "kmip")
+    _require_seal(bao, "static")
