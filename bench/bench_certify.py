@@ -28,6 +28,8 @@ def one_run(jobs: int, only, timeout: float) -> tuple[float, dict]:
         began = time.perf_counter()
         result = certify("Bench", "bench", "all", output=out, jobs=jobs, only=only, timeout=timeout, progress=None)
         seconds = time.perf_counter() - began
+        if result.hits:
+            print(f"  secret scanner hits: {[str(h) for h in result.hits]}")
         return seconds, {r.stem: (r.status, r.seconds) for r in result.results}
     finally:
         shutil.rmtree(out, ignore_errors=True)
