@@ -52,6 +52,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-plugins-") as tmp:
         work = Path(tmp)
         os.environ["LABKIT_HOME"] = str(work / "home")
+        os.environ["LABKIT_PLUGIN_CACHE"] = str(work / "plugin-builds")  # no binary from earlier runs
         if not args.skip_cold:
             cold = cold_build(work)
             print(f"cold build (empty GOCACHE): {cold:.1f} s")

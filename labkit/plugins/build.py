@@ -15,7 +15,6 @@ from pathlib import Path
 
 from ..redact import redact
 from ..services.supervisor import Lifetime, spawn
-from ..workspace import labkit_home
 from .errors import DynamicallyLinked, GoNotFound, PluginBuildError, PluginError
 from .source import PluginSource
 
@@ -99,7 +98,14 @@ def require_static(path: Path) -> None:
 
 
 def cache_root() -> Path:
-    return labkit_home() / "plugin-builds"
+    """``$LABKIT_PLUGIN_CACHE`` or ``~/.cache/labkit/plugin-builds``. Entries are keyed by
+    source hash, version, Go version and link mode, so labs, tests and notebooks share
+    them safely."""
+    env = os.environ.get("LABKIT_PLUGIN_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "labkit" / "plugin-builds"
 
 
 def build(source: PluginSource, version: str = "v0.1.0", *, lab=None, static: bool = True,
@@ -107,7 +113,7 @@ def build(source: PluginSource, version: str = "v0.1.0", *, lab=None, static: bo
     """``go build`` the plugin with ``main.Version`` set to ``version``.
 
     Static (``CGO_ENABLED=0``) by default. The result is cached under
-    ``$LABKIT_HOME/plugin-builds`` by source hash, version, Go version and link mode;
+    :func:`cache_root` by source hash, version, Go version and link mode;
     an unchanged plugin comes back in milliseconds. The build output goes to the lab's
     logs (``plugin-build-NAME.log``) when a lab is given."""
     if not re.match(r"^v\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$", version):

@@ -49,6 +49,8 @@ class TestReport:
         return (f"go test {self.plugin} ({'unit + acceptance' if self.acceptance else 'unit'}): "
                 f"{'passed' if self.passed else 'FAILED'} in {self.seconds:.1f} s ({counts}); log {self.log_path}")
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><td>{'✅' if r == 'PASS' else '❌' if r == 'FAIL' else '⏭️'}</td>"
                        f"<td><code>{html.escape(n)}</code></td><td>{r}</td></tr>" for n, r in self.results.items())
