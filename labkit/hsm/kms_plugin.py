@@ -33,6 +33,8 @@ from ..server.config import environments_dir, hcl_str, render
 
 PLUGIN_FILE = "openbao-kms-pkcs11-labkit"
 MECHANISM = "CKM_AES_GCM"
+# -s -w: no symbol tables; the server hashes the whole file at every launch, so smaller is faster.
+BUILD_FLAGS = ("-trimpath", "-ldflags=-s -w")
 BUILD_TIMEOUT = float(os.environ.get("LABKIT_GO_BUILD_TIMEOUT", "1200"))
 GO_HELP = ("Install Go 1.24 or newer from https://go.dev/doc/install and put it on PATH "
            "(Debian's golang package is too old for the plugin's modules).")
@@ -81,7 +83,7 @@ def file_sha256(path: Path) -> str:
 def source_digest(go_ver: str) -> str:
     """A digest of the plugin's sources, go.mod/go.sum, the Go version and platform:
     the cache key of the build."""
-    digest = hashlib.sha256(f"{go_ver} {platform.system()} {platform.machine()}\n".encode())
+    digest = hashlib.sha256(f"{go_ver} {platform.system()} {platform.machine()} {BUILD_FLAGS}\n".encode())
     root = source_dir()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".go", ".mod", ".sum")):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
@@ -142,7 +144,7 @@ def build_plugin(force: bool = False, timeout: float | None = None) -> PluginBui
     env = {**os.environ, "CGO_ENABLED": "1", "GOFLAGS": "-mod=readonly"}
     began = time.perf_counter()
     try:
-        result = subprocess.run([str(go), "build", "-trimpath", "-o", str(tmp), "."], cwd=source_dir(), env=env,
+        result = subprocess.run([str(go), "build", *BUILD_FLAGS, "-o", str(tmp), "."], cwd=source_dir(), env=env,
                                 capture_output=True, text=True, timeout=timeout or BUILD_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"Building the PKCS#11 KMS plugin took longer than {exc.timeout:g} s.",
@@ -154,6 +156,10 @@ def build_plugin(force: bool = False, timeout: float | None = None) -> PluginBui
     sha = file_sha256(tmp)
     os.replace(tmp, target)
     stamp.write_text(sha + "\n")
+    for old in folder.parent.iterdir():
+        # Builds of older sources or toolchains are never used again.
+        if old != folder and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
     return PluginBuild(target, sha, True, time.perf_counter() - began, ver)
 
 
