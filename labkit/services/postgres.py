@@ -356,3 +356,24 @@ class PostgresServer:
                 raise PostgresError(f"PostgreSQL on port {self.port} did not answer within {timeout:g} s.",
                                     f"Read {self.log_path}.")
             time.sleep(0.1)
+
+
+def stop_recorded(workspace: Workspace, purge: bool = False) -> bool:
+    """Stop the PostgreSQL a lab folder's ``postgres.json`` records (for ``labkit stop``,
+    which knows only the folder); ``purge`` also deletes its data, wherever it lies.
+    Returns True when a running server was stopped."""
+    state = workspace.read_json(STATE_FILE) if workspace.exists() else None
+    if not state:
+        return False
+    proc = LabProcess.attach(state["process"]) if state.get("process") else None
+    if proc is not None:
+        import signal
+
+        proc.signal(signal.SIGINT)
+        proc.stop(timeout=15)
+    if purge and state.get("folder"):
+        folder = Path(state["folder"])
+        if folder.name.startswith("labkit-pg-") or folder == workspace.path("postgres"):
+            shutil.rmtree(folder, ignore_errors=True)
+        workspace.delete(STATE_FILE)
+    return proc is not None

@@ -563,3 +563,18 @@ class RaftCluster:
 
 def median(values) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def stop_recorded(workspace: Workspace) -> int:
+    """Stop the cluster nodes a lab folder's ``cluster.json`` records (for ``labkit stop``,
+    which knows only the folder). Returns how many were running."""
+    state = workspace.read_json(STATE_FILE) if workspace.exists() else None
+    stopped = 0
+    for record in (state or {}).get("nodes", []):
+        proc = LabProcess.attach(record)
+        if proc is not None:
+            proc.stop()
+            stopped += 1
+    if state is not None:
+        workspace.delete(STATE_FILE)
+    return stopped

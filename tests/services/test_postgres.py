@@ -81,3 +81,13 @@ def test_ephemeral_stop_leaves_no_process(lab_home):
     server.stop()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not any(psutil.pid_exists(c) and psutil.Process(c).status() != psutil.STATUS_ZOMBIE for c in children)
+
+
+def test_stop_recorded_stops_and_purges_by_folder(lab_home):
+    from labkit.services.postgres import stop_recorded
+
+    server = PostgresServer(Workspace("pg3"), lifetime="ephemeral").start()
+    folder = server.folder
+    assert stop_recorded(Workspace("pg3"), purge=True) is True
+    assert not server.running and not folder.exists()
+    assert stop_recorded(Workspace("pg3")) is False

@@ -103,3 +103,12 @@ def test_bad_sizes_and_names_are_refused(lab_home):
         RaftCluster("Bad Name")
     with pytest.raises(LabError, match="No node"):
         RaftCluster("y").node("node9")
+
+
+def test_stop_recorded_stops_a_cluster_by_its_folder(lab_home):
+    from labkit.storage.raft import stop_recorded
+
+    single = RaftCluster("gone", size=1, lifetime="ephemeral").start()
+    pid = single.nodes[0].process.pid
+    assert stop_recorded(single.workspace) == 1
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
