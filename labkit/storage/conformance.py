@@ -166,6 +166,10 @@ class ResultsTable:
     def ok(self) -> bool:
         return all(r.ok for r in self.reports)
 
+    def as_checks(self) -> list[tuple[bool, str, str]]:
+        """Every row of every report, in the shape :func:`labkit.checks.check` takes."""
+        return [row for report in self.reports for row in report.as_checks()]
+
     def _repr_html_(self) -> str:
         return results_html(self.reports)
 

@@ -63,6 +63,10 @@ class ClusterStatus:
     failure_tolerance: int | None = None
     voters: list[str] = field(default_factory=list)
 
+    def role(self, name: str) -> str | None:
+        """The role of node ``name`` (leader, follower, down...)."""
+        return next((n.role for n in self.nodes if name in (n.name, n.node_id)), None)
+
     def _repr_html_(self) -> str:
         from .picture import cluster_svg
 
@@ -429,6 +433,12 @@ class RaftCluster:
                                    f"Now:\n{status}",
                                    f"Read the node logs in {self.workspace.logs_dir}.")
             time.sleep(0.2)
+
+    def wait_caught_up(self, timeout: float | None = None) -> ClusterStatus:
+        """Wait until every node runs and all report the same commit index."""
+        return self.wait_for(lambda s: all(n.running and n.commit_index for n in s.nodes)
+                             and len({n.commit_index for n in s.nodes}) == 1,
+                             what="every node at the same commit index", timeout=timeout)
 
     def wait_leader(self, exclude: RaftNode | None = None, timeout: float | None = None) -> tuple[RaftNode, float]:
         """The active node (other than ``exclude``) and the seconds waited for it."""

@@ -53,9 +53,8 @@ def test_leader_failover_keeps_data_and_old_leader_catches_up(cluster):
     assert client.secrets.kv.v1.read_secret("before", mount_point="t-failover")["data"] == {"v": "1"}
     client.secrets.kv.v1.create_or_update_secret("after", {"v": "2"}, mount_point="t-failover")
     cluster.start_node(result["old"])
-    status = cluster.wait_for(lambda s: len({r.commit_index for r in s.nodes}) == 1 and all(r.running for r in s.nodes),
-                              what="every node at the same commit index")
-    assert next(r for r in status.nodes if r.name == result["old"]).role == "follower"
+    status = cluster.wait_caught_up()
+    assert status.role(result["old"]) == "follower"
 
 
 def test_remove_and_readd_a_peer(cluster):
