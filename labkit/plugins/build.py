@@ -132,7 +132,7 @@ def build(source: PluginSource, version: str = "v0.1.0", *, lab=None, static: bo
     log_path = log_dir / f"plugin-build-{source.name}.log"
     tmp = out_dir / f".{source.name}.partial"
     argv = [str(go), "build", "-ldflags", f"-s -w -X main.Version={version}", "-o", str(tmp), "."]
-    env = {"CGO_ENABLED": "0" if static else "1", "GOFLAGS": os.environ.get("GOFLAGS", "-mod=mod")}
+    env = {"CGO_ENABLED": "0" if static else "1"}
     offset = log_path.stat().st_size if log_path.exists() else 0
     lifetime = lab.lifetime if lab is not None else Lifetime.EPHEMERAL
     proc = spawn(f"go build {source.name}", argv, log_path, lifetime, env=env, cwd=source.folder)

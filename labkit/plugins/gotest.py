@@ -64,7 +64,7 @@ def run_tests(source: PluginSource, lab=None, mount: Mount | str | None = None, 
     the acceptance tests run against that lab at ``mount``."""
     if acceptance and lab is None:
         raise PluginError("Acceptance tests need a lab server.", "Pass lab=<your VaultLab> or acceptance=False.")
-    env = {"CGO_ENABLED": "0", "VAULT_ACC": "", "GOFLAGS": os.environ.get("GOFLAGS", "-mod=mod")}
+    env = {"CGO_ENABLED": "0", "VAULT_ACC": ""}
     if acceptance:
         path = mount.path if isinstance(mount, Mount) else (mount or source.name)
         env.update({"VAULT_ACC": "1", "VAULT_ADDR": lab.address, "PLUGIN_MOUNT": path,
