@@ -306,3 +306,31 @@ def configure_pkcs11_seal(lab, token, key_label: str = "bao-root-key", pin: str 
                                token_label=token.label, pin=pin_value, key_label=key_label, env=token.env)
     return SealPlan(support.route, lab.set_config_fragment("seal", text), token.label, key_label,
                     token.library, plugin)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m labkit.hsm.kms_plugin [support|build]``: what the pkcs11 seal needs
+    here, or build the plugin into the cache ahead of a class (for a future
+    ``labkit hsm`` subcommand)."""
+    import argparse
+
+    from ..server.binary import find_server_binary
+
+    parser = argparse.ArgumentParser(prog="labkit hsm", description="The lab's PKCS#11 KMS plugin.")
+    parser.add_argument("action", choices=("support", "build"), nargs="?", default="support")
+    parser.add_argument("--force", action="store_true", help="rebuild even when the cache has this build")
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "support":
+            support = seal_support(find_server_binary())
+            print(support)
+            return 0 if support.ok else 1
+        print(build_plugin(force=args.force))
+        return 0
+    except LabError as exc:
+        print(exc)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -109,3 +109,12 @@ def test_pkcs11_seal_end_to_end_with_hsm_outages(lab_home):
         assert "hsm:vault-hsm:pin" in lab.credentials.extra
     finally:
         lab.stop()
+
+
+def test_command_line_reports_support_and_cached_build(capsys):
+    from labkit.hsm.kms_plugin import main
+
+    assert main(["support"]) == 0
+    assert "ready via openbao-plugin" in capsys.readouterr().out
+    assert main(["build"]) == 0
+    assert "sha256" in capsys.readouterr().out
