@@ -498,8 +498,8 @@ class SoftHSMToken:
         self._reset_library()
 
     def _token_folder(self) -> Path | None:
-        """The token's folder under ``tokens/`` (SoftHSM names it by UUID)."""
-        pkcs11 = _pkcs11()
+        """The token's folder under ``tokens/`` (SoftHSM names it by UUID and keeps the
+        serial number in its token.object)."""
         try:
             serial = self._find_token().serial
         except HSMError:
@@ -510,7 +510,6 @@ class SoftHSMToken:
             if token_file.is_file() and serial.encode() in token_file.read_bytes():
                 (folder / ".uuid").write_text(folder.name)
                 return folder
-        del pkcs11
         return None
 
     def _reset_library(self) -> None:
