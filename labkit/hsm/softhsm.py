@@ -281,6 +281,11 @@ class SoftHSMToken:
         self._write_files()
         if self.exists():
             return self
+        if (self.folder / "unplugged" / self.label).is_dir():
+            # Left unplugged by an interrupted run: put the same token (and keys) back
+            # rather than creating an empty one under the same label.
+            self.plug_back()
+            return self
         util = shutil.which("softhsm2-util")
         if util is None:
             from ..doctor import _install

@@ -109,6 +109,10 @@ def test_unplug_and_plug_back_keeps_keys(token):
         token.encrypt("k1", b"x")
     token.plug_back()
     assert token.decrypt("k1", blob) == b"kept"
+    # An interrupted run that left the token out: ensure() puts the same token back.
+    token.unplug()
+    token.ensure()
+    assert token.decrypt("k1", blob) == b"kept"
 
 
 def test_two_labs_have_separate_tokens(lab_home):
