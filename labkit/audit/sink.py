@@ -102,6 +102,16 @@ class AuditSink:
     def table(self, last: int = 15):
         return table(self.entries(), last, f"Received by the lab {'SIEM' if self.kind == 'tcp' else 'HTTP receiver'}")
 
+    def wait_for_entries(self, count: int, timeout: float = 5) -> list[dict]:
+        """Wait until ``count`` raw entries (requests and responses) arrived."""
+        return self.wait_for(lambda entries: len(entries) >= count, timeout, f"{count} entries")
+
+    def wait_for_requests(self, count: int, timeout: float = 5) -> list[dict]:
+        """Wait until ``count`` requests (paired with their responses or not) arrived."""
+        from .log import pair
+
+        return self.wait_for(lambda entries: len(pair(entries)) >= count, timeout, f"{count} requests")
+
     def wait_for(self, predicate, timeout: float = 5, what: str = "the expected entries") -> list[dict]:
         """Wait until ``predicate(entries)`` is true; a clear error if it never is."""
         deadline = time.monotonic() + timeout
