@@ -22,8 +22,8 @@ def _fmt(value) -> str:
 
 def cluster_svg(status) -> str:
     n = max(len(status.nodes), 1)
-    width, height, radius = 560, 300, 46
-    cx, cy, ring = width / 2, 150, 95 if n > 1 else 0
+    width, height, radius = 560, 330, 46
+    cx, cy, ring = width / 2, 185, 95 if n > 1 else 0
     centres = []
     for i in range(n):
         angle = -math.pi / 2 + 2 * math.pi * i / n
