@@ -212,6 +212,7 @@ def register(lab, plugin: BuiltPlugin | str | Path, *, kind: str | None = None, 
                             f"chmod 755 {target}, then register again.")
     sha = file_sha256(src)
     _check_name_clash(lab, kind, name, version, sha)
+    fresh = copy and not target.exists()
     if copy and src.resolve() != target:
         tmp = pdir / f".{target.name}.partial"
         shutil.copyfile(src, tmp)
@@ -222,7 +223,10 @@ def register(lab, plugin: BuiltPlugin | str | Path, *, kind: str | None = None, 
         body["version"] = version
     resp = _call(lab, "PUT", f"sys/plugins/catalog/{kind}/{name}", json=body)
     if resp.status_code >= 400:
-        raise _register_error(lab, resp, target, kind, name, version)
+        error = _register_error(lab, resp, target, kind, name, version)
+        if fresh:
+            target.unlink(missing_ok=True)  # nothing half-registered
+        raise error
     return Registration(name, kind, version, sha, target.name, target)
 
 

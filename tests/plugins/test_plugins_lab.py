@@ -156,3 +156,24 @@ def test_auth_method_login_alias_metadata_renew(env):
     report = plugins.run_tests(src, lab=lab, mount=mount)
     assert report.passed, report.output[-3000:]
     assert report.results.get("TestAccLoginRenewAlias") == "PASS"
+
+
+def test_refused_registration_leaves_nothing(env):
+    lab = env["lab"]
+    with pytest.raises(plugins.PluginError, match="version mismatch") as err:
+        plugins.register(lab, env["built"], version="v9.9.9")
+    assert "Build with the version you register" in err.value.fix
+    assert not (Path(lab.plugin_dir) / "acme-secrets-v9.9.9").exists()
+    assert plugins.catalog_entry(lab, "secret", "acme-secrets", "v9.9.9") is None
+
+
+def test_cli_against_the_lab(env, capsys):
+    from labkit.plugins.cli import main
+
+    src = str(env["src"].folder)
+    assert main(["--lab", "plug", "upgrade", src, "--mount", "acme", "--version", "v0.2.0"]) == 0
+    assert "-> v0.2.0" in capsys.readouterr().out
+    assert main(["--lab", "plug", "logs", "acme-secrets", "-n", "5"]) == 0
+    assert "acme-secrets" in capsys.readouterr().out
+    assert main(["--lab", "plug", "upgrade", src, "--mount", "nope", "--version", "v0.2.0"]) == 1
+    assert "Nothing is mounted at 'nope'" in capsys.readouterr().err
