@@ -41,6 +41,8 @@ from .services.supervisor import (
     Lifetime,
     free_port,
     port_is_free,
+    processes_under,
+    stop_processes,
     require_free_port,
     spawn,
 )
@@ -601,6 +603,9 @@ def stop_lab(name: str, home: str | Path | None = None, purge: bool = False) -> 
     proc = LabProcess.attach(state["process"]) if state.get("process") else None
     if proc:
         proc.stop()
+    # Side services (PostgreSQL, identity provider, receivers, KMIP...) of a persistent lab
+    # outlive any kernel; they all run from the lab folder, so that is how they are found.
+    stop_processes(processes_under(ws.root))
     ws.delete(STATE)
     if state.get("mode") == "dev":
         ws.delete("credentials.json")

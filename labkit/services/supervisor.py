@@ -315,6 +315,39 @@ def _signal_group(pid: int, sig: int) -> None:
             pass
 
 
+def processes_under(folder: Path) -> list[psutil.Process]:
+    """Processes whose command line or working folder lies in ``folder`` (a lab's side
+    services all do: their configs, data and logs live there)."""
+    marker = str(Path(folder)) + os.sep
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline", "cwd"]):
+        try:
+            if proc.pid == os.getpid():
+                continue
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if marker in cmd + os.sep or (proc.info["cwd"] or "").startswith(marker.rstrip(os.sep)):
+                found.append(proc)
+        except (psutil.Error, TypeError):
+            continue
+    return found
+
+
+def stop_processes(procs: list[psutil.Process], timeout: float = 10.0) -> None:
+    """SIGTERM, wait, SIGKILL what is left."""
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
 def spawn(name: str, argv: Sequence[str], log_path: Path, lifetime: Lifetime,
           env: Mapping[str, str] | None = None, cwd: Path | None = None,
           user: str | None = None) -> LabProcess:

@@ -101,3 +101,23 @@ def test_stale_state_after_a_crash_starts_a_fresh_dev_server(lab_home):
         assert again.process.pid != old_pid and again.client.is_authenticated()
     finally:
         again.stop()
+
+
+def test_labkit_stop_also_stops_side_services_of_the_lab(lab_home):
+    from labkit.services.supervisor import Lifetime, spawn
+
+    owner, info = run_owner("withside", "dev", "persistent", "exit")
+    owner.wait(timeout=30)
+    lab = VaultLab("withside", lifetime="persistent", export_env=False).start()
+    side = spawn("side", [sys.executable, "-c", "import time; time.sleep(300)"], lab.workspace.logs_dir / "side.log",
+                 Lifetime.PERSISTENT, cwd=lab.workspace.root)
+    other = spawn("other", [sys.executable, "-c", "import time; time.sleep(300)"], lab_home / "other.log",
+                  Lifetime.EPHEMERAL, cwd=lab_home)
+    try:
+        assert side.alive()
+        stop_lab("withside")
+        assert gone(side.pid) and gone(info["pid"])
+        assert other.alive(), "a process outside the lab folder was stopped"
+    finally:
+        other.stop()
+        side.stop()
