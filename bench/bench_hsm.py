@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,8 +109,8 @@ def main() -> int:
     print(f"  of which: launch to unsealed   {median(launches)}")
 
     if args.notebook:
-        out = Path(tempfile.mkdtemp(prefix="bench-nb-")) / "04.ipynb"
-        env = {**os.environ, "LABKIT_HOME": tempfile.mkdtemp(prefix="bench-nb-home-")}
+        out = Path(os.environ["LABKIT_HOME"]) / "04-out.ipynb"
+        env = {**os.environ, "LABKIT_HOME": os.path.join(os.environ["LABKIT_HOME"], "notebook")}
         began = time.perf_counter()
         subprocess.run([str(ROOT / ".venv/bin/papermill"), "-k", "python3", "--no-progress-bar",
                         str(ROOT / "notebooks/04-hsm-pkcs11.ipynb"), str(out)], check=True, env=env,
@@ -119,4 +120,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    finally:
+        shutil.rmtree(os.environ["LABKIT_HOME"], ignore_errors=True)
+    sys.exit(code)
