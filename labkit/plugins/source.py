@@ -67,16 +67,19 @@ def check_plugin_name(name: str) -> str:
 
 
 def new(name: str, folder: str | Path, template: str = "secrets", module: str | None = None,
-        exist_ok: bool = False) -> PluginSource:
+        exist_ok: bool = False, replace: bool = False) -> PluginSource:
     """Scaffold plugin ``name`` from a template (``secrets`` or ``auth``) into ``folder``.
 
     The template's name and Go module path are replaced by ``name`` and ``module``
     (default ``example.com/<name>``). ``exist_ok`` returns the folder as it is when it
-    already holds this plugin (a notebook cell run twice)."""
+    already holds this plugin; ``replace`` deletes the folder and scaffolds afresh (a
+    notebook run again starts from the same source, so its builds hit the cache)."""
     check_plugin_name(name)
     src = template_dir(template)
     folder = Path(folder).expanduser()
     module = module or f"example.com/{name}"
+    if replace and folder.is_dir() and (folder / "go.mod").is_file():
+        shutil.rmtree(folder)
     if folder.exists() and any(folder.iterdir()):
         if exist_ok and (folder / "go.mod").is_file():
             return open_source(folder, name=name)

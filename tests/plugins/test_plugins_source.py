@@ -124,3 +124,10 @@ def test_cli_new_and_clear_errors(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["test", str(tmp_path / "empty"), "--unit-only"]) == 1
     assert "has no go.mod" in capsys.readouterr().err
+
+
+def test_new_with_replace_starts_afresh(tmp_path):
+    src = plugins.new("acme-secrets", tmp_path / "p")
+    first = src.digest()
+    plugins.edit(src, "backend/path_creds.go", "// labkit:extra-response-fields", '"issued_at": "now",')
+    assert plugins.new("acme-secrets", tmp_path / "p", replace=True).digest() == first
