@@ -94,6 +94,25 @@ def notebook_error(executed: Path) -> dict | None:
     return None
 
 
+def running_cell(executed: Path) -> dict | None:
+    """The cell papermill had marked ``running`` when the notebook was stopped."""
+    try:
+        nb = json.loads(Path(executed).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    number = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            number += 1
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            source = "".join(cell.get("source", ""))
+            first = next((line for line in source.splitlines() if line.strip()), "")
+            return {"cell": number, "source": redact(first[:200])}
+    return None
+
+
 def _log_error(log: Path) -> dict:
     try:
         lines = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
@@ -187,10 +206,9 @@ class Runner:
                     if proc.alive() and elapsed > self.timeout:
                         _stop_tree(proc)
                         result.status = TIMEOUT
-                        result.error = notebook_error(result.executed) if result.executed.exists() else None
-                        result.error = {"cell": None, "ename": "Timeout", "source": "",
-                                        "evalue": f"the notebook ran longer than {self.timeout:g} s"
-                                                  + (f" (last error: {result.error['evalue']})" if result.error else "")}
+                        where = running_cell(result.executed) or {"cell": None, "source": ""}
+                        result.error = {**where, "ename": "Timeout",
+                                        "evalue": f"the notebook ran longer than {self.timeout:g} s"}
                     elif not proc.alive():
                         code = proc.exit_code()
                         proc.stop(timeout=1)

@@ -159,3 +159,17 @@ def test_go_test_logs_become_junit_cases(tmp_path):
     suite = root.find("testsuite")
     assert suite.get("tests") == "3" and suite.get("failures") == "1" and suite.get("skipped") == "1"
     assert root.find(".//testcase[@name='TestAcc']/failure") is not None
+
+
+def test_failing_and_running_cells_are_located(tmp_path):
+    from labkit.evidence.runner import notebook_error, running_cell
+
+    path = write_notebook(tmp_path / "n.ipynb", ["x = 1", "time.sleep(600)", "raise ValueError('nope')"])
+    nb = json.loads(path.read_text())
+    nb["cells"][0]["metadata"]["papermill"] = {"status": "completed"}
+    nb["cells"][1]["metadata"]["papermill"] = {"status": "running"}
+    nb["cells"][2]["outputs"] = [{"output_type": "error", "ename": "ValueError", "evalue": "nope", "traceback": []}]
+    path.write_text(json.dumps(nb))
+    assert running_cell(path) == {"cell": 2, "source": "time.sleep(600)"}
+    error = notebook_error(path)
+    assert error["cell"] == 3 and error["ename"] == "ValueError" and error["evalue"] == "nope"
