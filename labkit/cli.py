@@ -103,7 +103,31 @@ def _cmd_test(args) -> int:
     return subprocess.call(argv, cwd=REPO)
 
 
+# Subcommands with parsers of their own, handed the rest of the command line.
+DELEGATED = {
+    "plugin": "develop a Go plugin: new, build, register, enable, upgrade, test, logs",
+    "audit": "the audit entries of a lab, read from its folder",
+}
+
+
+def _delegate(name: str, rest: list[str]) -> int:
+    if name == "plugin":
+        from .plugins.cli import main as plugin_main
+
+        return plugin_main(rest)
+    from .audit.cli import main as audit_main
+
+    return audit_main(rest)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        try:
+            return _delegate(argv[0], argv[1:]) or 0
+        except LabError as exc:
+            print(f"labkit: {exc}", file=sys.stderr)
+            return 2
     parser = argparse.ArgumentParser(prog="labkit", description="Vault Integration Lab")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ps", help="list labs and whether their servers run").set_defaults(func=_cmd_ps)
@@ -129,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--no-browser", action="store_true")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER)
     lab.set_defaults(func=_cmd_lab)
+    from .evidence.cli import add_certify_arguments, add_verify_arguments, cmd_certify, cmd_verify
+
+    certify = sub.add_parser("certify", help="run notebooks headless and pack a certification evidence bundle")
+    add_certify_arguments(certify)
+    certify.set_defaults(func=cmd_certify)
+    verify = sub.add_parser("verify", help="check an evidence bundle: hashes, completeness, no secrets")
+    add_verify_arguments(verify)
+    verify.set_defaults(func=cmd_verify)
+    for name, text in DELEGATED.items():
+        sub.add_parser(name, help=text, add_help=False)
     test = sub.add_parser("test", help="run the whole test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test.set_defaults(func=_cmd_test)
