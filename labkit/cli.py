@@ -107,6 +107,7 @@ def _cmd_test(args) -> int:
 DELEGATED = {
     "plugin": "develop a Go plugin: new, build, register, enable, upgrade, test, logs",
     "audit": "the audit entries of a lab, read from its folder",
+    "hsm": "the PKCS#11 KMS plugin: what this machine supports, build it",
 }
 
 
@@ -115,6 +116,10 @@ def _delegate(name: str, rest: list[str]) -> int:
         from .plugins.cli import main as plugin_main
 
         return plugin_main(rest)
+    if name == "hsm":
+        from .hsm.kms_plugin import main as hsm_main
+
+        return hsm_main(rest)
     from .audit.cli import main as audit_main
 
     return audit_main(rest)

@@ -425,7 +425,11 @@ class VaultLab:
             raise ServerStartError(f"Initialising the server failed: {redact.redact(resp.text)}\n"
                                    f"Last lines of {self.log_path}:\n{self.process.tail()}",
                                    "Read the log lines above; a seal or storage error is named there.")
-        self.credentials = LabCredentials.from_init(resp.json())
+        fresh = LabCredentials.from_init(resp.json())
+        if self.credentials is not None:
+            # Credentials the lab kept before init (an HSM PIN, a KMS token) stay.
+            fresh.extra.update(self.credentials.extra)
+        self.credentials = fresh
         self.credentials.save(self.workspace)
         self._client = None
         if self.seal_status().get("sealed"):

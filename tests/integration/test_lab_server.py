@@ -146,3 +146,16 @@ def test_bad_parameters_are_clear_errors(kwargs):
     with pytest.raises(LabError) as err:
         VaultLab("bad", **kwargs)
     assert "Fix:" in str(err.value)
+
+
+def test_credentials_kept_before_init_survive_it(lab_home):
+    from labkit.credentials import LabCredentials
+
+    lab = VaultLab("keepextra", export_env=False)
+    lab.credentials = LabCredentials()
+    lab.credentials.add("hsm-pin", "pin-0000-1111", "hsm-pin")
+    with lab:
+        assert lab.credentials.root_token is not None
+        assert lab.credentials.extra["hsm-pin"].reveal() == "pin-0000-1111"
+        saved = LabCredentials.load(lab.workspace)
+        assert saved.extra["hsm-pin"].reveal() == "pin-0000-1111"

@@ -8,7 +8,7 @@ def labkit(*args):
 
 def test_every_subcommand_is_wired():
     out = labkit("--help").stdout
-    for name in ("ps", "stop", "start", "status", "env", "doctor", "lab", "certify", "verify", "plugin", "audit", "test"):
+    for name in ("ps", "stop", "start", "status", "env", "doctor", "lab", "certify", "verify", "plugin", "audit", "hsm", "test"):
         assert name in out, name
 
 
