@@ -316,22 +316,61 @@ class RaftCluster:
     def _wait_node(self, node: RaftNode, pred, what: str, timeout: float | None = None) -> None:
         node.process.wait_until(lambda: pred(node.health()), timeout or self.timeout, what, interval=0.05)
 
-    def join(self, node: "str | int | RaftNode", leader: RaftNode | None = None) -> None:
-        """``POST /v1/sys/storage/raft/join`` on ``node``, pointing at the leader (or node 1)."""
+    def join(self, node: "str | int | RaftNode", leader: RaftNode | None = None, attempts: int = 3) -> None:
+        """``POST /v1/sys/storage/raft/join`` on ``node``, pointing at the leader (or node 1).
+
+        On a loaded machine a join can be acknowledged yet never complete (the node
+        stays "not initialised"); then the node is wiped, removed from the
+        configuration and joined again, up to ``attempts`` times.
+        """
         node = self.node(node)
-        leader = leader or self.leader() or self.nodes[0]
+        for attempt in range(1, attempts + 1):
+            target = leader or self.leader() or self.nodes[0]
+            self._request_join(node, target)
+            self._unseal(node)
+            if self._poll(node, lambda h: h.get("initialized") and not h.get("sealed"), min(self.timeout, 25)):
+                return
+            if attempt == attempts:
+                raise ClusterError(f"{node.name} joined {target.name} but never became an unsealed member "
+                                   f"({attempts} attempts). Last lines of {node.log_path}:\n{node.process.tail()}",
+                                   f"Read {node.log_path} and {target.log_path}; on a slow machine pass a "
+                                   "larger timeout.")
+            node.stop()
+            node.wipe()
+            current = self.leader()
+            if current is not None:
+                current.request("POST", "sys/storage/raft/remove-peer", token=self.root_token,
+                                json={"server_id": node.node_id})
+            node.start()
+            self._save_state()
+
+    def _request_join(self, node: RaftNode, leader: RaftNode) -> None:
         deadline = time.monotonic() + self.timeout
         while True:
-            resp = node.request("POST", "sys/storage/raft/join", json={"leader_api_addr": leader.address},
-                                timeout=self.timeout)
-            if resp.status_code < 400 and resp.json().get("joined"):
-                break
+            try:
+                resp = node.request("POST", "sys/storage/raft/join", json={"leader_api_addr": leader.address},
+                                    timeout=self.timeout)
+                if resp.status_code < 400 and resp.json().get("joined"):
+                    return
+                detail = redact(resp.text)
+            except requests.RequestException as exc:
+                detail = str(exc)
             if time.monotonic() > deadline:
-                raise ClusterError(f"{node.name} could not join {leader.name}: {redact(resp.text)}",
+                raise ClusterError(f"{node.name} could not join {leader.name}: {detail}",
                                    f"Read {node.log_path} and {leader.log_path}.")
             time.sleep(0.3)
-        self._unseal(node)
-        self._wait_node(node, lambda h: h.get("initialized") and not h.get("sealed"), "joined and unsealed")
+
+    def _poll(self, node: RaftNode, pred, timeout: float) -> bool:
+        """True once ``pred(health)`` holds; False after ``timeout`` (the node keeps running)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not node.running:
+                raise ServerStartError(f"{node.name} exited. Last lines of {node.log_path}:\n{node.process.tail()}",
+                                       "Read the log lines above; the first error line names the cause.")
+            if pred(node.health()):
+                return True
+            time.sleep(0.1)
+        return False
 
     def stop(self) -> None:
         """Stop every node (SIGTERM to all at once, then SIGKILL any that linger)."""
