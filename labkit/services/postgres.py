@@ -187,7 +187,7 @@ class PostgresServer:
                 "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning",
                 # Names the lab in the postmaster's command line, so `ps` and orphan
                 # checks see which lab it belongs to even when its folder lies outside.
-                "-c", f"labkit.lab={self.workspace.root}"]
+                "-c", f"labkit.lab={self.workspace.root}/"]
         self.process = spawn("postgres", argv, self.log_path, self.lifetime,
                              env={"LC_ALL": "C.UTF-8"}, cwd=self.folder, user=self.run_as)
         self.process.wait_until(self._answers, self.timeout, f"accepting connections on 127.0.0.1:{self.port}",

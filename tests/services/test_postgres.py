@@ -91,3 +91,9 @@ def test_stop_recorded_stops_and_purges_by_folder(lab_home):
     assert stop_recorded(Workspace("pg3"), purge=True) is True
     assert not server.running and not folder.exists()
     assert stop_recorded(Workspace("pg3")) is False
+
+
+def test_labkit_stop_finds_postgres_by_its_lab_folder(pg):
+    from labkit.services.supervisor import processes_under
+
+    assert pg.process.pid in {p.pid for p in processes_under(pg.workspace.root)}
