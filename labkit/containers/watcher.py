@@ -41,6 +41,7 @@ def run(spec: dict) -> int:
     client = docker.DockerClient(base_url=spec["socket"], timeout=60)
     remove_quietly(client, spec["name"])  # left by a watcher that was SIGKILLed itself
     stop = threading.Event()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload before the container exists
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     container = client.containers.create(
