@@ -132,7 +132,9 @@ def mounts(lab, kind: str) -> dict[str, dict]:
 
 def find_mount(lab, path: str, kind: str | None = None) -> Mount:
     """The plugin mounted at ``path``; UnknownMount lists what is mounted otherwise."""
-    path = path.strip("/").removeprefix("auth/") if kind in (None, "auth") and path.startswith("auth/") else path.strip("/")
+    path = path.strip("/")
+    if kind in (None, "auth") and path.startswith("auth/"):
+        path, kind = path.removeprefix("auth/"), "auth"
     kinds = [_kind(kind)] if kind else ["secret", "auth"]
     seen = []
     for k in kinds:

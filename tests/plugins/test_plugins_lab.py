@@ -177,3 +177,10 @@ def test_cli_against_the_lab(env, capsys):
     assert "acme-secrets" in capsys.readouterr().out
     assert main(["--lab", "plug", "upgrade", src, "--mount", "nope", "--version", "v0.2.0"]) == 1
     assert "Nothing is mounted at 'nope'" in capsys.readouterr().err
+
+
+def test_find_mount_by_auth_prefix(env):
+    mount = plugins.find_mount(env["lab"], "auth/acme-auth")
+    assert mount.kind == "auth" and mount.name == "acme-auth"
+    with pytest.raises(UnknownMount):
+        plugins.find_mount(env["lab"], "auth/acme")  # a secrets mount, not an auth one
