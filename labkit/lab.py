@@ -607,8 +607,17 @@ def stop_lab(name: str, home: str | Path | None = None, purge: bool = False) -> 
     proc = LabProcess.attach(state["process"]) if state.get("process") else None
     if proc:
         proc.stop()
-    # Side services (PostgreSQL, identity provider, receivers, KMIP...) of a persistent lab
-    # outlive any kernel; they all run from the lab folder, so that is how they are found.
+    # Rooms that keep services of their own stop them by their records (PostgreSQL's data
+    # may live outside the lab folder when the lab runs as root).
+    from .seals.kmip import stop_kmip_server
+    from .services.postgres import stop_recorded as stop_postgres
+    from .storage.raft import stop_recorded as stop_cluster
+
+    stop_cluster(ws)
+    stop_kmip_server(ws)
+    stop_postgres(ws, purge=purge)
+    # Any other side service of a persistent lab (identity provider, receivers...)
+    # outlives its kernel; they all run from the lab folder, so that is how they are found.
     stop_processes(processes_under(ws.root))
     ws.delete(STATE)
     if state.get("mode") == "dev":
