@@ -359,6 +359,15 @@ class VaultLab:
         return write_private(path, hcl)
 
     def _launch(self) -> None:
+        self._spawn_server()
+        try:
+            self._init_and_unseal()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn_server(self) -> None:
+        """Render the config, start the server and wait until it answers (any state)."""
         for attempt in range(3):
             self._choose_ports()
             self._render_config()
@@ -378,11 +387,6 @@ class VaultLab:
                 raise
         self.workspace.write_json("ports.json", {"port": self.port, "cluster_port": self.cluster_port})
         self._write_state()
-        try:
-            self._init_and_unseal()
-        except BaseException:
-            self.stop()
-            raise
 
     def _server_env(self) -> dict:
         # Keep the server from reading a token or address meant for the CLI.
@@ -488,6 +492,17 @@ class VaultLab:
         if self._export:
             self.export_env()
         return time.perf_counter() - began
+
+    def relaunch(self) -> LabProcess:
+        """Stop the server and start it again on the same ports with the current config,
+        waiting only until it answers: no init, no unseal. For lessons that unseal by
+        hand (seal migration, ``sys/unseal`` with ``migrate``)."""
+        if self.process is None:
+            raise LabError(f"Lab {self.name!r} is not running.", "Call lab.start() first.")
+        self.process.stop()
+        self._requested_port = self.port
+        self._spawn_server()
+        return self.process
 
     def reload(self) -> None:
         """SIGHUP: the server re-reads the parts of its config that reload allows

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 
 from .. import redact
 from ..errors import LabError, ServerStartError
-from ..services.supervisor import spawn
 
 SEAL_FRAGMENT = "seal"
 OLD_SEAL_FRAGMENT = "seal-old"
-_SERVER_ENV = {"VAULT_ADDR": "", "BAO_ADDR": "", "VAULT_TOKEN": "", "BAO_TOKEN": ""}
 
 
 @dataclass(frozen=True)
@@ -70,10 +68,7 @@ def migrate_seal(lab, new_stanza: str | None, old_stanza_disabled: str | None = 
         lab.set_config_fragment(SEAL_FRAGMENT, new_stanza)
         lab.set_config_fragment(OLD_SEAL_FRAGMENT, old_stanza_disabled)
 
-    lab.process.stop()
-    proc = spawn("server", [str(lab.binary.path), "server", f"-config={lab.config_dir}"], lab.log_path,
-                 lab.lifetime, env=_SERVER_ENV, cwd=lab.workspace.root)
-    lab.process = proc
+    proc = lab.relaunch()
     _wait(lab, proc, lambda: lab.seal_status().get("migration") is True, "waiting for seal migration", timeout)
     status = lab.seal_status()
     used = 0
