@@ -69,9 +69,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # 3. Go modules (plugins, the PKCS#11 KMS plugin) --------------------------
-if command -v go >/dev/null 2>&1; then
-  for mod in $(find environments labkit -name go.mod -not -path '*/node_modules/*' 2>/dev/null); do
-    (cd "$(dirname "$mod")" && go mod download >/dev/null 2>&1) || echo "    go mod download failed in $(dirname "$mod"); builds will retry"
+GO=$(command -v go || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; } || true)
+if [ -n "$GO" ]; then
+  for mod in $(find environments -name go.mod 2>/dev/null); do
+    (cd "$(dirname "$mod")" && "$GO" mod download >/dev/null 2>&1) || echo "    go mod download failed in $(dirname "$mod"); builds will retry"
   done
 else
   echo "    Go is not installed: plugin and KMS lessons will say how to get it (https://go.dev/doc/install)."
