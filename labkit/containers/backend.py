@@ -186,7 +186,7 @@ class ContainerVaultLab(VaultLab):
                         "the port is in use on this machine (the container shares the host's network).",
                         "Leave port unset so the lab picks a free one, or stop what listens there; "
                         + FALLBACK) from exc
-                raise ServerStartError(exc.problem, (exc.fix or "") + " Or " + FALLBACK) from exc
+                raise ServerStartError(exc.problem, (exc.fix or "") + " Or, " + FALLBACK) from exc
         self.workspace.write_json("ports.json", {"port": self.port, "cluster_port": self.cluster_port})
         self._write_state()
         try:
