@@ -89,6 +89,17 @@ def container_socket() -> str | None:
     return None
 
 
+GO_DEFAULT = "/usr/local/go/bin/go"  # Go's own installer puts it here, often off PATH
+
+
+def go_binary() -> Path | None:
+    """``$LABKIT_GO``, ``go`` on PATH, or Go's default install place."""
+    for candidate in (os.environ.get("LABKIT_GO"), shutil.which("go"), GO_DEFAULT):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
 def chromium_binary() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         found = shutil.which(name)
@@ -119,7 +130,7 @@ def diagnose() -> list[Finding]:
     findings.append(Finding("softhsm2-util", util is not None, util or "not on PATH", "04 HSM, 05 auto-unseal",
                             _install("softhsm2", "brew install softhsm")))
 
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
+    go = go_binary()
     go_version = _run([go, "version"]) if go else ""
     findings.append(Finding("Go toolchain", bool(go_version), go_version or "go not found",
                             "07 plugins, 04 PKCS#11 KMS plugin",

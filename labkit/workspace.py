@@ -43,6 +43,17 @@ def check_name(name: str) -> str:
     return name
 
 
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (plugins, KMS plugin, evidence)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_private(path: Path, text: str, mode: int = PRIVATE_FILE) -> Path:
     """Write ``text`` atomically with ``mode``: a crash never leaves half a file."""
     path = Path(path)

@@ -20,7 +20,6 @@ Everything written here passes :func:`labkit.redact.redact` first.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import os
@@ -38,6 +37,7 @@ from ..redact import redact
 from ..workspace import PRIVATE_DIR
 from .catalog import TYPE_TITLES
 from .runner import PASSED, NotebookResult
+from ..workspace import file_sha256 as sha256
 
 MANIFEST = "manifest.json"
 PARTIAL = "PARTIAL.txt"
@@ -149,7 +149,9 @@ def environment_manifest() -> dict:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             packages[name] = None
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
+    from ..doctor import go_binary
+
+    go = go_binary()
     pg = postgres_bin_dir()
     util = shutil.which("softhsm2-util")
     return {
@@ -400,12 +402,6 @@ def summary_html(markdown_text: str, run: dict | None = None, page: bool = True)
 
 # Manifest and archive --------------------------------------------------------------
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundle_files(folder: Path) -> list[str]:

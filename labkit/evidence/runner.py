@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Callable
 import psutil
 
 from ..redact import redact
-from ..services.supervisor import LabProcess, Lifetime, spawn
+from ..services.supervisor import LabProcess, Lifetime, spawn, stop_processes
 from ..workspace import PRIVATE_DIR, write_private
 from . import capture
 from .catalog import NotebookEntry, parameters_for
@@ -130,18 +129,7 @@ def _stop_tree(proc: LabProcess, grace: float = 5.0) -> None:
         tree = [root, *root.children(recursive=True)]
     except psutil.Error:
         tree = []
-    for p in tree:
-        try:
-            p.send_signal(signal.SIGTERM)
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(tree, timeout=grace)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=5)
+    stop_processes(tree, timeout=grace)
     proc.stop(timeout=1)
 
 

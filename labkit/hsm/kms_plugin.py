@@ -53,12 +53,9 @@ def cache_root() -> Path:
     return Path(base) / "labkit"
 
 
-def go_binary() -> Path | None:
-    found = shutil.which("go")
-    for candidate in (found, "/usr/local/go/bin/go"):
-        if candidate and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    return None
+
+from ..workspace import file_sha256
+from ..doctor import go_binary
 
 
 def go_version(go: Path | None = None) -> str | None:
@@ -72,12 +69,6 @@ def go_version(go: Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def source_digest(go_ver: str) -> str:

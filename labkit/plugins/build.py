@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import struct
 import subprocess
 import time
@@ -17,19 +16,21 @@ from ..redact import redact
 from ..services.supervisor import Lifetime, spawn
 from .errors import DynamicallyLinked, GoNotFound, PluginBuildError, PluginError
 from .source import PluginSource
+from ..workspace import file_sha256  # re-exported for catalog.py
 
-GO_FALLBACK = "/usr/local/go/bin/go"
 GO_HINT = ("Install Go 1.25 or newer from https://go.dev/doc/install (Debian's golang package is too old), "
            "or set LABKIT_GO=/path/to/go.")
 _ERROR_LINE = re.compile(r"^(?:\./)?(?P<file>[^\s:]+\.go):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>.+)$", re.M)
 
 
 def go_binary() -> Path:
-    """``$LABKIT_GO``, ``go`` on PATH, or Go's default install place."""
-    for candidate in (os.environ.get("LABKIT_GO"), shutil.which("go"), GO_FALLBACK):
-        if candidate and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    raise GoNotFound("No Go toolchain was found.", GO_HINT)
+    """The Go toolchain (see :func:`labkit.doctor.go_binary`), or a clear error."""
+    from ..doctor import go_binary as find_go
+
+    go = find_go()
+    if go is None:
+        raise GoNotFound("No Go toolchain was found.", GO_HINT)
+    return go
 
 
 def go_version(go: Path | None = None) -> str:
@@ -58,12 +59,6 @@ class BuiltPlugin:
                 f"{how}) sha256 {self.sha256[:16]}... at {self.path}")
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def elf_interpreter(path: Path) -> str | None:

@@ -5,7 +5,6 @@ against the lab server (``VAULT_ACC=1``, ``VAULT_ADDR``, ``VAULT_TOKEN``,
 from __future__ import annotations
 
 import html
-import os
 import re
 import time
 from dataclasses import dataclass, field

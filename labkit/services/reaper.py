@@ -12,7 +12,6 @@ This works on Linux and macOS alike, as root or not, unlike PR_SET_PDEATHSIG
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -30,13 +29,9 @@ def _same_process(pid: int, create_time: float) -> bool:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+    from .supervisor import signal_group
+
+    signal_group(pid, sig)
 
 
 def reap(registered: dict[int, float], grace: float = GRACE_SECONDS) -> None:

@@ -112,8 +112,8 @@ def require_free_port(port: int, what: str = "the lab server", host: str = LOOPB
     if not port_is_free(port, host):
         raise PortBusy(
             f"Port {port} on {host}, wanted for {what}, is already in use by {port_owner(port)}.",
-            f"Leave the port unset so the lab picks a free one, choose another port, "
-            f"or stop what listens there (`labkit ps` lists lab servers).",
+            "Leave the port unset so the lab picks a free one, choose another port, "
+            "or stop what listens there (`labkit ps` lists lab servers).",
         )
     return port
 
@@ -247,12 +247,12 @@ class LabProcess:
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process group, then SIGKILL after ``timeout``; forget it."""
         if self.alive():
-            _signal_group(self.pid, signal.SIGTERM)
+            signal_group(self.pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
             while self.alive() and time.monotonic() < deadline:
                 time.sleep(0.02)
             if self.alive():
-                _signal_group(self.pid, signal.SIGKILL)
+                signal_group(self.pid, signal.SIGKILL)
                 deadline = time.monotonic() + 5
                 while self.alive() and time.monotonic() < deadline:
                     time.sleep(0.02)
@@ -265,7 +265,7 @@ class LabProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crash would (used by durability lessons and tests)."""
-        _signal_group(self.pid, signal.SIGKILL)
+        signal_group(self.pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -305,7 +305,9 @@ class LabProcess:
             time.sleep(interval)
 
 
-def _signal_group(pid: int, sig: int) -> None:
+def signal_group(pid: int, sig: int) -> None:
+    """Signal a process group (the lab starts each process as a group leader), or
+    the process alone when it is not one."""
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):

@@ -101,7 +101,7 @@ def test_elf_checks(tmp_path):
 def test_go_not_found(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setenv("LABKIT_GO", "/nonexistent/go")
-    monkeypatch.setattr(sys.modules["labkit.plugins.build"], "GO_FALLBACK", "/nonexistent/go")
+    monkeypatch.setattr(sys.modules["labkit.doctor"], "GO_DEFAULT", "/nonexistent/go")
     with pytest.raises(plugins.GoNotFound) as err:
         plugins.go_binary()
     assert "go.dev/doc/install" in err.value.fix
