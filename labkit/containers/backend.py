@@ -153,7 +153,8 @@ class ContainerVaultLab(VaultLab):
     def __repr__(self) -> str:
         return super().__repr__().replace("VaultLab(", "ContainerVaultLab(", 1)
 
-    def _spawn_server(self) -> LabProcess:
+    def _server_process(self) -> LabProcess:
+        """The server, in a container; its host stand-in is the watcher process."""
         mounts = [self.workspace.root]
         if self.plugin_dir:
             mounts.append(self.plugin_dir)
@@ -165,13 +166,14 @@ class ContainerVaultLab(VaultLab):
         argv = [f"/usr/local/bin/{self.binary.cli_name}", "server", f"-config={self.config_dir}"]
         return self.server.spawn(self, argv, env, mounts)
 
-    def _launch(self) -> None:
-        # VaultLab._launch with the one line that differs: the server comes from
-        # self._spawn_server() (the hook the facade needs to pick a backend).
+    def _spawn_server(self) -> None:
+        # VaultLab._spawn_server with the one line that differs: the server comes from
+        # self._server_process() (the hook the facade needs to pick a backend), and a
+        # port clash names the container and the way back to the process backend.
         for attempt in range(3):
             self._choose_ports()
             self._render_config()
-            self.process = self._spawn_server()
+            self.process = self._server_process()
             try:
                 self._wait_answering()
                 break
@@ -189,11 +191,6 @@ class ContainerVaultLab(VaultLab):
                 raise ServerStartError(exc.problem, (exc.fix or "") + " Or, " + FALLBACK) from exc
         self.workspace.write_json("ports.json", {"port": self.port, "cluster_port": self.cluster_port})
         self._write_state()
-        try:
-            self._init_and_unseal()
-        except BaseException:
-            self.stop()
-            raise
 
     def _write_state(self) -> None:
         super()._write_state()

@@ -92,6 +92,8 @@ def test_restart_kill_and_stop(lab_home, podman_socket, engine):
         lab.client.sys.enable_secrets_engine("kv", path="kv", options={"version": "2"})
         lab.client.secrets.kv.v2.create_or_update_secret("kept", {"v": "durable"}, mount_point="kv")
         assert lab.status().sealed is False and lab.container.status == "running"
+        lab.relaunch()  # no init, no unseal: the sealed server answers from a new container
+        assert lab.seal_status()["sealed"] is True and lab.container.status == "running"
         lab.kill()
         assert lab_containers(engine) == []
         lab.start()  # raft data in the lab folder survives a new container
