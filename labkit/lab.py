@@ -98,13 +98,24 @@ def _default_timeout() -> float:
 
 
 class VaultLab:
-    """A lab server: start/attach/stop, clients, restart, seal/unseal, status."""
+    """A lab server: start/attach/stop, clients, restart, seal/unseal, status.
+
+    ``backend`` (or ``$LABKIT_BACKEND``) picks where the server runs: ``process`` (the
+    default) or ``container`` (Docker or Podman, see :mod:`labkit.containers`); the
+    notebooks don't change."""
+
+    def __new__(cls, *args, backend: str | None = None, **kwargs):
+        if cls is VaultLab and _backend(backend) == "container":
+            from .containers.backend import ContainerVaultLab
+
+            return super().__new__(ContainerVaultLab)
+        return super().__new__(cls)
 
     def __init__(self, name: str = "lab", *, mode: str = "dev", lifetime: str = "auto",
                  tls: bool = False, binary: str | Path | None = None, port: int | None = None,
                  home: str | Path | None = None, timeout: float | None = None,
                  key_shares: int = 3, key_threshold: int = 2, plugin_dir: str | Path | None = None,
-                 storage_config: str | None = None, export_env: bool = True):
+                 storage_config: str | None = None, export_env: bool = True, backend: str | None = None):
         if mode not in MODES:
             raise LabError(f"Unknown mode {mode!r}.",
                            "Use mode='dev' (in memory, instant) or mode='durable' (raft storage, Shamir unseal).")
@@ -113,6 +124,7 @@ class VaultLab:
                            "Use 1 <= key_threshold <= key_shares <= 10, e.g. key_shares=3, key_threshold=2.")
         if timeout is not None and timeout <= 0:
             raise LabError(f"timeout must be positive (got {timeout}).", "Pass a number of seconds, e.g. timeout=60.")
+        self.backend = _backend(backend)
         self.workspace = Workspace(name, home)
         self.name = self.workspace.name
         self.mode = mode
@@ -264,7 +276,8 @@ class VaultLab:
             raise LabError(f"No running lab called {name!r}.",
                            "`labkit ps` lists running labs; start one with VaultLab(name).start().")
         lab = cls(name, mode=state["mode"], lifetime=state["process"]["lifetime"], tls=state["tls"],
-                  binary=state["binary"], home=home, export_env=export_env)
+                  binary=state["binary"], home=home, export_env=export_env,
+                  backend=state.get("backend", "process"))
         return lab.start()
 
     def _attach(self, state: dict, process: LabProcess) -> None:
@@ -371,22 +384,28 @@ class VaultLab:
         for attempt in range(3):
             self._choose_ports()
             self._render_config()
-            self.process = spawn(
-                "server", [str(self.binary.path), "server", f"-config={self.config_dir}"],
-                self.log_path, self.lifetime, env=self._server_env(), cwd=self.workspace.root,
-            )
+            self.process = self._server_process()
             try:
                 self._wait_answering()
                 break
-            except ServerStartError:
-                raced = self._requested_port is None and "address already in use" in self.process.tail(50)
-                if raced and attempt < 2:
+            except ServerStartError as exc:
+                clash = "address already in use" in self.process.tail(50)
+                if clash and self._requested_port is None and attempt < 2:
                     # Another program took the port between our check and the server's bind.
                     self.workspace.delete("ports.json")
                     continue
-                raise
+                raise self._start_error(exc, clash) from exc
         self.workspace.write_json("ports.json", {"port": self.port, "cluster_port": self.cluster_port})
         self._write_state()
+
+    def _server_process(self) -> LabProcess:
+        """Start the server process (the container backend overrides this)."""
+        return spawn("server", [str(self.binary.path), "server", f"-config={self.config_dir}"],
+                     self.log_path, self.lifetime, env=self._server_env(), cwd=self.workspace.root)
+
+    def _start_error(self, exc: ServerStartError, port_clash: bool) -> Exception:
+        """The error to raise when the server did not come up (backends add advice)."""
+        return exc
 
     def _server_env(self) -> dict:
         # Keep the server from reading a token or address meant for the CLI.
@@ -454,7 +473,7 @@ class VaultLab:
             "cluster_port": self.cluster_port, "address": self.address,
             "binary": str(self.binary.path), "flavour": self.binary.flavour,
             "version": self.binary.version_string, "process": self.process.record(),
-            "owner": {"pid": os.getpid()},
+            "owner": {"pid": os.getpid()}, "backend": self.backend,
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         })
         write_private(self.workspace.home / "current", self.name + "\n")
@@ -578,6 +597,16 @@ class VaultLab:
         os.environ.update(self.env)
         lines = [f"export {k}='{v}'" for k, v in self.env.items()]
         return write_private(self.workspace.path("env.sh"), "\n".join(lines) + "\n")
+
+
+def _backend(value: str | None) -> str:
+    """``process`` or ``container``: the argument, else ``$LABKIT_BACKEND``."""
+    choice = (value or os.environ.get("LABKIT_BACKEND") or "process").strip().lower()
+    if choice not in ("process", "container"):
+        raise LabError(f"Unknown lab backend {choice!r}.",
+                       "Use 'process' (the server runs as a local process, the default) or 'container' "
+                       "(in Docker or Podman), via backend= or LABKIT_BACKEND.")
+    return choice
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ local process. See :mod:`labkit.containers.backend`."""
 from .backend import (
     ContainerServer,
     ContainerVaultLab,
-    activate,
     backend_choice,
     cleanup_orphans,
     container_name,
@@ -14,5 +13,5 @@ from .backend import (
 from .engine import ContainerUnavailable, connect
 from .image import build_image, image_tag
 
-__all__ = ["ContainerServer", "ContainerUnavailable", "ContainerVaultLab", "activate", "backend_choice",
+__all__ = ["ContainerServer", "ContainerUnavailable", "ContainerVaultLab", "backend_choice",
            "build_image", "cleanup_orphans", "connect", "container_name", "image_tag", "lab_class", "open_lab"]

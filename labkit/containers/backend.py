@@ -23,25 +23,21 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import LabError, PortBusy, ServerStartError
+from ..errors import PortBusy, ServerStartError
 from ..lab import VaultLab
 from ..services.supervisor import LabProcess, spawn
 from ..workspace import write_private
 from .engine import FALLBACK, ContainerUnavailable, connect
 from .image import image_exists, image_tag
 
-BACKENDS = ("process", "container")
 SPEC = "container.json"
 
 
 def backend_choice(backend: str | None = None) -> str:
-    """``backend``, else ``$LABKIT_BACKEND``, else ``process``."""
-    value = (backend or os.environ.get("LABKIT_BACKEND") or "process").strip().lower()
-    if value not in BACKENDS:
-        raise LabError(f"Unknown lab backend {value!r}.",
-                       "Use 'process' (the server runs as a local process, the default) or 'container' "
-                       "(in Docker or Podman), via backend= or LABKIT_BACKEND.")
-    return value
+    """``backend``, else ``$LABKIT_BACKEND``, else ``process`` (the facade's own rule)."""
+    from ..lab import _backend
+
+    return _backend(backend)
 
 
 def container_name(workspace) -> str:
@@ -146,8 +142,8 @@ class ContainerVaultLab(VaultLab):
     """``VaultLab`` whose server runs in a container (see the module docstring)."""
 
     def __init__(self, name: str = "lab", *, socket: str | None = None, image: str | None = None, **kwargs):
+        kwargs["backend"] = "container"
         super().__init__(name, **kwargs)
-        self.backend = "container"
         self.server = ContainerServer(socket, image)
 
     def __repr__(self) -> str:
@@ -166,36 +162,18 @@ class ContainerVaultLab(VaultLab):
         argv = [f"/usr/local/bin/{self.binary.cli_name}", "server", f"-config={self.config_dir}"]
         return self.server.spawn(self, argv, env, mounts)
 
-    def _spawn_server(self) -> None:
-        # VaultLab._spawn_server with the one line that differs: the server comes from
-        # self._server_process() (the hook the facade needs to pick a backend), and a
-        # port clash names the container and the way back to the process backend.
-        for attempt in range(3):
-            self._choose_ports()
-            self._render_config()
-            self.process = self._server_process()
-            try:
-                self._wait_answering()
-                break
-            except ServerStartError as exc:
-                clash = "address already in use" in self.process.tail(50)
-                if clash and self._requested_port is None and attempt < 2:
-                    self.workspace.delete("ports.json")
-                    continue
-                if clash:
-                    raise PortBusy(
-                        f"The server in the container could not bind 127.0.0.1:{self.port}: "
-                        "the port is in use on this machine (the container shares the host's network).",
-                        "Leave port unset so the lab picks a free one, or stop what listens there; "
-                        + FALLBACK) from exc
-                raise ServerStartError(exc.problem, (exc.fix or "") + " Or, " + FALLBACK) from exc
-        self.workspace.write_json("ports.json", {"port": self.port, "cluster_port": self.cluster_port})
-        self._write_state()
+    def _start_error(self, exc: ServerStartError, port_clash: bool) -> Exception:
+        """A port clash names the container and the way back to the process backend."""
+        if port_clash:
+            return PortBusy(
+                f"The server in the container could not bind 127.0.0.1:{self.port}: "
+                "the port is in use on this machine (the container shares the host's network).",
+                "Leave port unset so the lab picks a free one, or stop what listens there; " + FALLBACK)
+        return ServerStartError(exc.problem, (exc.fix or "") + " Or, " + FALLBACK)
 
     def _write_state(self) -> None:
         super()._write_state()
         state = self.workspace.read_json("state.json")
-        state["backend"] = "container"
         state["container"] = container_name(self.workspace)
         self.workspace.write_json("state.json", state)
 
@@ -223,15 +201,3 @@ def lab_class(backend: str | None = None) -> type[VaultLab]:
 def open_lab(name: str = "lab", *, backend: str | None = None, **kwargs) -> VaultLab:
     """``VaultLab(name, **kwargs)`` on the chosen backend (not started)."""
     return lab_class(backend)(name, **kwargs)
-
-
-def activate() -> bool:
-    """Make ``labkit.VaultLab`` the container lab when ``LABKIT_BACKEND=container``,
-    for runs of unchanged notebooks until the facade picks the backend itself.
-    Returns True when it switched."""
-    if backend_choice() != "container":
-        return False
-    import labkit
-
-    labkit.VaultLab = ContainerVaultLab
-    return True

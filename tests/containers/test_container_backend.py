@@ -30,6 +30,10 @@ def test_backend_choice(monkeypatch):
     assert lab_class() is ContainerVaultLab
     with pytest.raises(LabError, match="process"):
         backend_choice("kubernetes")
+    # The facade itself picks the backend: unchanged notebooks run in a container.
+    assert type(VaultLab("picked", backend="container")) is ContainerVaultLab
+    monkeypatch.delenv("LABKIT_BACKEND")
+    assert type(VaultLab("picked")) is VaultLab
 
 
 def test_no_socket_says_how_to_fall_back(lab_home, tmp_path):
@@ -54,10 +58,6 @@ def test_notebook_runs_in_a_container(notebook, lab_home, podman_socket, engine,
     its KMS plugin and SoftHSM all inside the container, tokens in the lab folder)."""
     import papermill
 
-    startup = tmp_path / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-labkit-backend.py").write_text("import labkit.containers\nlabkit.containers.activate()\n")
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("LABKIT_BACKEND", "container")
     out = tmp_path / f"{notebook}-out.ipynb"
     papermill.execute_notebook(str(ROOT / "notebooks" / f"{notebook}.ipynb"), str(out),

@@ -1,13 +1,15 @@
 """The lab as a person sees it: JupyterLab served headless on loopback with a token,
 Debian's Chromium driven by Playwright (no browser download), the start notebook run
 from the browser. The status widget must show the server unsealed, the check cell
-must pass, and no cell may show an error. Screenshots go to docs/screenshots/."""
+must pass, and no cell may show an error. Screenshots go to $LABKIT_SCREENSHOTS (default:
+a temporary folder); `LABKIT_SCREENSHOTS=docs/screenshots` refreshes the README's picture."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from labkit.doctor import chromium_binary
 from labkit.services.supervisor import Lifetime, free_port, spawn
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("LABKIT_SCREENSHOTS") or tempfile.mkdtemp(prefix="labkit-shots-"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 KERNEL_IDLE = ("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status"
