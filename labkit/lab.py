@@ -149,6 +149,7 @@ class VaultLab:
         self._client: hvac.Client | None = None
         self._session: requests.Session | None = None
         self.attached = False
+        self.last_restart: dict[str, float] = {}
 
     # Display ------------------------------------------------------------
     def __repr__(self) -> str:
@@ -503,6 +504,7 @@ class VaultLab:
             raise LabError(f"Lab {self.name!r} is not running.", "Call lab.start() first.")
         began = time.perf_counter()
         self.process.stop()
+        stopped = time.perf_counter()
         if self.mode == "dev":
             self.credentials = None
             self.workspace.delete("credentials.json")
@@ -510,7 +512,10 @@ class VaultLab:
         self._launch()
         if self._export:
             self.export_env()
-        return time.perf_counter() - began
+        done = time.perf_counter()
+        # The server's own graceful shutdown dominates a restart: keep both halves.
+        self.last_restart = {"stop": stopped - began, "start_to_unsealed": done - stopped}
+        return done - began
 
     def relaunch(self) -> LabProcess:
         """Stop the server and start it again on the same ports with the current config,
