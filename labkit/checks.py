@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .errors import CheckFailed
-from .redact import redact
+from .redact import ipython_shell, redact
 
 
 @dataclass
@@ -104,15 +104,11 @@ class Checklist:
 
 
 def _show(obj) -> None:
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        print(obj)
-        return
-    if get_ipython() is None:
+    if ipython_shell() is None:
         print(obj)
     else:
+        from IPython.display import display
+
         display(obj)
 
 

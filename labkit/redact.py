@@ -113,17 +113,22 @@ class _RedactingStream:
         return getattr(self._stream, name)
 
 
+def ipython_shell():
+    """The running IPython shell (a notebook kernel), or None in scripts and tests."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def install_output_guard() -> bool:
     """In an IPython kernel, redact stdout, stderr and plain-text displays.
 
     Returns True when a guard is (already) installed. Outside IPython it does nothing:
     scripts and tests print what they print.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    shell = ipython_shell()
     if shell is None:
         return False
     if getattr(shell, "_labkit_output_guard", False):

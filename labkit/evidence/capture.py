@@ -35,11 +35,9 @@ def dump(*_args) -> None:
 def install() -> bool:
     if not os.environ.get(ENV):
         return False
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    from ..redact import ipython_shell
+
+    shell = ipython_shell()
     if shell is None:
         return False
     shell.events.register("post_run_cell", dump)

@@ -66,25 +66,31 @@ class NotebookResult:
                 "seconds": round(self.seconds, 2), "error": self.error, "parameters": self.parameters}
 
 
-def notebook_error(executed: Path) -> dict | None:
-    """The first failing cell of an executed notebook: its number (not counting the
-    cell papermill injects), first source line, exception name and message."""
+def _code_cells(executed: Path):
+    """``(number, cell, first source line)`` for each code cell of an executed notebook,
+    numbered as the learner sees them (the cell papermill injects is not counted)."""
     try:
         nb = json.loads(Path(executed).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return
     number = 0
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" not in tags:
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
             number += 1
+        source = "".join(cell.get("source", ""))
+        first = next((line for line in source.splitlines() if line.strip()), "")
+        yield number, cell, first
+
+
+def notebook_error(executed: Path) -> dict | None:
+    """The first failing cell of an executed notebook: its number, first source line,
+    exception name and message."""
+    for number, cell, first in _code_cells(executed):
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         flagged = cell.get("metadata", {}).get("papermill", {}).get("exception")
         if errors or flagged:
-            source = "".join(cell.get("source", ""))
-            first = next((line for line in source.splitlines() if line.strip()), "")
             out = errors[0] if errors else {}
             evalue = str(out.get("evalue", "")).strip()
             return {"cell": number, "execution_count": cell.get("execution_count"),
@@ -95,19 +101,8 @@ def notebook_error(executed: Path) -> dict | None:
 
 def running_cell(executed: Path) -> dict | None:
     """The cell papermill had marked ``running`` when the notebook was stopped."""
-    try:
-        nb = json.loads(Path(executed).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    number = 0
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
-            number += 1
+    for number, cell, first in _code_cells(executed):
         if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            source = "".join(cell.get("source", ""))
-            first = next((line for line in source.splitlines() if line.strip()), "")
             return {"cell": number, "source": redact(first[:200])}
     return None
 
